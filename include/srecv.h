@@ -1,0 +1,186 @@
+/*
+ * srecv.h - the only public header of libsrecv: one receive interface over
+ * plain TCP and TLS. Opaque handles, no OpenSSL types, and a status enum whose
+ * values are the srecv command's exit codes. The library never prints, never
+ * changes signal dispositions and keeps no mutable global state.
+ */
+#ifndef SRECV_H
+#define SRECV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SRECV_API __attribute__((visibility("default")))
+#else
+#define SRECV_API
+#endif
+
+#define SRECV_VERSION_STRING "0.1.0"
+
+/*
+ * Every function that can fail returns one of these. The values are the exit
+ * codes of the srecv command (cli.md), so a caller can exit with them as is.
+ */
+typedef enum srecv_status {
+	SRECV_OK = 0,         /* success; from srecv_recv with *nread == 0: clean end */
+	SRECV_EINTERNAL = 1,  /* out of memory, unexpected library failure */
+	SRECV_EUSAGE = 2,     /* bad argument or configuration, unreadable/invalid file */
+	SRECV_ERESOLVE = 3,   /* host name could not be resolved */
+	SRECV_ECONNECT = 4,   /* refused, unreachable, reset before any data */
+	SRECV_EHANDSHAKE = 5, /* TLS handshake failed, peer alert, peer not speaking TLS */
+	SRECV_EVERIFY = 6,    /* certificate verification or pin check failed */
+	SRECV_ETIMEOUT = 7,   /* connect, idle or total deadline passed */
+	SRECV_ETRUNCATED = 8, /* reset mid-stream, or TLS EOF without close_notify */
+	SRECV_EOUTPUT = 9,    /* not produced by the library; the CLI's output errors */
+	SRECV_ECANCELED = 10  /* the cancel fd became readable (the CLI maps it to 128+signal) */
+} srecv_status;
+
+/* Static description of a status ("certificate verification failed", ...). */
+SRECV_API const char *srecv_status_str(srecv_status s);
+/* libsrecv's version, and the version of the OpenSSL library it runs with. */
+SRECV_API const char *srecv_version(void);
+SRECV_API const char *srecv_openssl_version(void);
+
+/* ---------------------------------------------------------------------- */
+/* Configuration: settings only, no I/O. Strings are copied. A config may be
+ * shared by several connections as long as it outlives them and is not
+ * changed while they use it. Setters return SRECV_EUSAGE for a bad value
+ * and leave the reason in srecv_config_error(). */
+
+typedef struct srecv_config srecv_config;
+
+SRECV_API srecv_config *srecv_config_new(void); /* NULL when out of memory */
+SRECV_API void srecv_config_free(srecv_config *cfg); /* accepts NULL */
+/* Reason of the last failed setter, "" if none. Owned by cfg. */
+SRECV_API const char *srecv_config_error(const srecv_config *cfg);
+
+/* Use TLS (1) or plain TCP (0, the default). */
+SRECV_API srecv_status srecv_config_set_tls(srecv_config *cfg, int enable);
+/* Address family: 0 any (default), 4 IPv4 only, 6 IPv6 only. */
+SRECV_API srecv_status srecv_config_set_family(srecv_config *cfg, int family);
+/*
+ * Deadlines in milliseconds, 0 = none. connect_ms covers resolution, TCP
+ * connect and the TLS handshake; idle_ms fails a wait in which no byte
+ * moves; total_ms bounds everything from srecv_connect() until close.
+ * Defaults: connect 30000, idle 0, total 0.
+ */
+SRECV_API srecv_status srecv_config_set_timeouts(srecv_config *cfg, long connect_ms,
+						 long idle_ms, long total_ms);
+/*
+ * A file descriptor the library polls beside the socket whenever it waits;
+ * when it becomes readable the pending call fails with SRECV_ECANCELED.
+ * Meant for a self-pipe written by a signal handler. -1 (default): none.
+ */
+SRECV_API srecv_status srecv_config_set_cancel_fd(srecv_config *cfg, int fd);
+
+/* Trust anchors: a PEM file and/or a hashed directory. When neither is set,
+ * the system store is used (SSL_CERT_FILE / SSL_CERT_DIR honoured). */
+SRECV_API srecv_status srecv_config_set_ca_file(srecv_config *cfg, const char *path);
+SRECV_API srecv_status srecv_config_set_ca_path(srecv_config *cfg, const char *dir);
+/* Name sent as SNI and verified in the certificate; default: the host given
+ * to srecv_connect (for an IP literal: no SNI, the IP is verified). An empty
+ * name is rejected: it would silently disable the host check. */
+SRECV_API srecv_status srecv_config_set_servername(srecv_config *cfg, const char *name);
+/* Skip chain and host-name verification. Pins are still enforced. */
+SRECV_API srecv_status srecv_config_insecure_noverify(srecv_config *cfg);
+/* "sha256//BASE64[;sha256//BASE64...]" of the peer's SubjectPublicKeyInfo. */
+SRECV_API srecv_status srecv_config_set_pins(srecv_config *cfg, const char *pins);
+/* Client certificate and key (PEM); key NULL = the key is in cert_file. */
+SRECV_API srecv_status srecv_config_set_keypair(srecv_config *cfg, const char *cert_file,
+						const char *key_file);
+/* Protocol range: "1.2" or "1.3", NULL = default (min 1.2, max newest). */
+SRECV_API srecv_status srecv_config_set_tls_versions(srecv_config *cfg, const char *min,
+						     const char *max);
+/* OpenSSL cipher strings for TLS <= 1.2 and for TLS 1.3; NULL = default. */
+SRECV_API srecv_status srecv_config_set_ciphers(srecv_config *cfg, const char *tls12,
+						const char *tls13);
+/* Comma-separated ALPN protocols to offer ("h2,http/1.1"). */
+SRECV_API srecv_status srecv_config_set_alpn(srecv_config *cfg, const char *list);
+/* Check the chain against every CRL in this PEM file. */
+SRECV_API srecv_status srecv_config_set_crl_file(srecv_config *cfg, const char *path);
+/* Append TLS secrets in NSS key-log format to this file (created 0600). */
+SRECV_API srecv_status srecv_config_set_keylog_file(srecv_config *cfg, const char *path);
+
+/* ---------------------------------------------------------------------- */
+/* One connection. */
+
+typedef struct srecv_conn srecv_conn;
+
+/* cfg is borrowed and must outlive the connection. NULL when out of memory. */
+SRECV_API srecv_conn *srecv_conn_new(const srecv_config *cfg);
+/* Closes without waiting and frees; accepts NULL. */
+SRECV_API void srecv_conn_free(srecv_conn *c);
+
+/*
+ * Resolve host, connect to each address in turn under the connect deadline,
+ * and for TLS complete the handshake and every verification. host is a name
+ * or an IP literal (without brackets); port a number or service name.
+ * Files named in the config (CA, CRL, key pair) are loaded before any
+ * network I/O: a bad one fails with SRECV_EUSAGE.
+ */
+SRECV_API srecv_status srecv_connect(srecv_conn *c, const char *host, const char *port);
+
+/*
+ * Receive up to len bytes into buf, waiting as the deadlines allow.
+ * SRECV_OK with *nread > 0: data. SRECV_OK with *nread == 0: the stream
+ * ended cleanly (FIN for TCP, close_notify for TLS). Any other status is
+ * final; bytes returned by earlier calls are never taken back, and a
+ * truncation is reported only after every byte before it was returned.
+ */
+SRECV_API srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *nread);
+
+/* Send all len bytes (or fail), under the idle and total deadlines. */
+SRECV_API srecv_status srecv_send(srecv_conn *c, const void *buf, size_t len);
+
+/* Send close_notify (TLS) without waiting for the peer's, close the socket. */
+SRECV_API srecv_status srecv_close(srecv_conn *c);
+
+/* "<what failed>: <why>" for the last failure on c, "" if none. Owned by c. */
+SRECV_API const char *srecv_error(const srecv_conn *c);
+
+/* ---------------------------------------------------------------------- */
+/* What happened on a connection, for -v and --info-json. All strings are
+ * owned by the connection and valid until srecv_conn_free(). */
+
+typedef struct srecv_cert_info {
+	const char *subject;     /* RFC 2253-style one-line name */
+	const char *issuer;
+	const char *not_before;  /* RFC 3339 UTC, "2026-11-24T14:00:00Z" */
+	const char *not_after;
+	const char *const *san;  /* "DNS:localhost", "IP:127.0.0.1", ... */
+	size_t san_count;
+	const char *spki_sha256; /* "sha256//BASE64", the --pin format */
+} srecv_cert_info;
+
+typedef struct srecv_info {
+	const char *host;    /* as given to srecv_connect */
+	const char *port;
+	const char *address; /* IP literal actually connected, NULL if none */
+	uint64_t bytes_received;
+	double resolve_ms, connect_ms, handshake_ms; /* < 0: did not happen */
+	int tls;             /* 0 plain, 1 TLS */
+	/* TLS only (NULL otherwise or before the handshake): */
+	const char *tls_version; /* "TLSv1.3" */
+	const char *cipher;
+	const char *alpn;        /* negotiated protocol, NULL if none */
+	const char *sni;         /* name sent, NULL if none */
+	const char *verify;      /* "ok", "skipped (--insecure)", or the failure */
+	const srecv_cert_info *chain; /* chain[0] is the peer; as the peer sent it */
+	size_t chain_len;
+	/* 1 when SRECV_ETRUNCATED came from a bare TCP FIN without close_notify
+	 * (what --allow-truncation may accept), 0 for a reset or anything else. */
+	int eof_without_close_notify;
+} srecv_info;
+
+/* Never NULL for a non-NULL c; fields fill in as the connection progresses. */
+SRECV_API const srecv_info *srecv_conn_info(const srecv_conn *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SRECV_H */

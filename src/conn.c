@@ -1,0 +1,205 @@
+/*
+ * conn.c - srecv_connect/recv/send/close: the one retry loop. Calls a
+ * transport op, and on WANT_READ/WANT_WRITE waits in wait.c against the
+ * right deadline, then retries. Transport-agnostic: no OpenSSL calls here.
+ */
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "srecv_int.h"
+
+enum op { OP_HANDSHAKE, OP_READ, OP_WRITE };
+
+srecv_conn *srecv_conn_new(const srecv_config *cfg)
+{
+	srecv_conn *c;
+
+	if (cfg == NULL)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->cfg = cfg;
+	c->ops = cfg->tls ? &sr_transport_tls : &sr_transport_tcp;
+	c->fd = -1;
+	c->keylog_fd = -1;
+	c->info.tls = cfg->tls;
+	c->info.resolve_ms = c->info.connect_ms = c->info.handshake_ms = -1;
+	return c;
+}
+
+void srecv_conn_free(srecv_conn *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	c->ops->destroy(c);
+	if (c->fd >= 0)
+		close(c->fd);
+	for (i = 0; i < c->strings.n; i++)
+		free(c->strings.v[i]);
+	free(c->strings.v);
+	if (c->chain != NULL) {
+		for (i = 0; i < c->info.chain_len; i++)
+			free((void *)c->chain[i].san);
+		free(c->chain);
+	}
+	free(c);
+}
+
+const srecv_info *srecv_conn_info(const srecv_conn *c)
+{
+	return &c->info;
+}
+
+static sr_deadline total_deadline(const srecv_conn *c)
+{
+	sr_deadline d = {c->total_at, "total"};
+	return d;
+}
+
+/* Deadline for a data wait: the idle limit from now, capped by the total. */
+static sr_deadline io_deadline(const srecv_conn *c)
+{
+	sr_deadline idle = {sr_deadline_after_ms(c->cfg->idle_ms), "idle"};
+	return sr_earliest(idle, total_deadline(c));
+}
+
+/* The retry loop: run one op until it stops asking to wait. */
+static sr_io run_op(srecv_conn *c, enum op op, void *buf, size_t len, size_t *n,
+		    const sr_deadline *dl)
+{
+	for (;;) {
+		sr_io r;
+
+		switch (op) {
+		case OP_HANDSHAKE:
+			r = c->ops->handshake(c);
+			break;
+		case OP_READ:
+			r = c->ops->read(c, buf, len, n);
+			break;
+		default:
+			r = c->ops->write(c, buf, len, n);
+			break;
+		}
+		if (r != SR_IO_WANT_READ && r != SR_IO_WANT_WRITE)
+			return r;
+		if (sr_wait(c, c->fd, r == SR_IO_WANT_READ ? POLLIN : POLLOUT, dl) != SRECV_OK)
+			return SR_IO_ERR;
+	}
+}
+
+srecv_status srecv_connect(srecv_conn *c, const char *host, const char *port)
+{
+	sr_deadline dl;
+	int64_t t0;
+	sr_io r;
+
+	if (c->status != SRECV_OK)
+		return c->status;
+	if (c->fd >= 0 || host == NULL || port == NULL || *host == '\0' || *port == '\0') {
+		sr_seterr(c, SRECV_EUSAGE, "bad address: %s",
+			  c->fd >= 0 ? "already connected" : "empty host or port");
+		return c->status;
+	}
+	c->start_ns = sr_now_ns();
+	c->total_at = sr_deadline_after_ms(c->cfg->total_ms);
+	c->info.host = sr_keep(c, host);
+	c->info.port = sr_keep(c, port);
+	if (c->info.host == NULL || c->info.port == NULL) {
+		sr_seterr(c, SRECV_EINTERNAL, "internal error: out of memory");
+		return c->status;
+	}
+	/* Load every file (CA, CRL, key pair) before touching the network. */
+	if (c->cfg->tls && sr_tls_ctx_new(c) != SRECV_OK)
+		return c->status;
+
+	dl.at = sr_deadline_after_ms(c->cfg->connect_ms);
+	dl.what = "connect";
+	dl = sr_earliest(dl, total_deadline(c));
+	if (sr_dial(c, host, port, &dl) != SRECV_OK)
+		return c->status;
+	if (c->ops->attach(c, host) != SRECV_OK)
+		return c->status;
+	t0 = sr_now_ns();
+	r = run_op(c, OP_HANDSHAKE, NULL, 0, NULL, &dl);
+	if (c->cfg->tls)
+		c->info.handshake_ms = (sr_now_ns() - t0) / 1e6;
+	return r == SR_IO_OK ? SRECV_OK : c->status;
+}
+
+srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *nread)
+{
+	sr_deadline dl;
+	size_t got = 0, n = 0;
+	sr_io r;
+
+	*nread = 0;
+	if (c->status != SRECV_OK)
+		return c->status;
+	if (c->fd < 0 && !c->eof) {
+		sr_seterr(c, SRECV_EUSAGE, "receive failed: not connected");
+		return c->status;
+	}
+	if (c->eof || len == 0)
+		return SRECV_OK;
+	dl = io_deadline(c);
+	r = run_op(c, OP_READ, buf, len, &n, &dl);
+	if (r == SR_IO_EOF)
+		c->eof = 1;
+	if (r != SR_IO_OK)
+		return c->status;
+	got = n;
+	/* Drain what the transport already holds (decrypted or buffered
+	 * records) without another wait, so the caller writes once. An error
+	 * met here is kept for the next call: these bytes go out first. */
+	while (got < len && c->ops->pending(c)) {
+		r = c->ops->read(c, (char *)buf + got, len - got, &n);
+		if (r == SR_IO_OK)
+			got += n;
+		else {
+			if (r == SR_IO_EOF)
+				c->eof = 1;
+			break;
+		}
+	}
+	c->info.bytes_received += got;
+	*nread = got;
+	return SRECV_OK;
+}
+
+srecv_status srecv_send(srecv_conn *c, const void *buf, size_t len)
+{
+	size_t done = 0, n = 0;
+
+	if (c->status != SRECV_OK)
+		return c->status;
+	if (c->fd < 0) {
+		sr_seterr(c, SRECV_EUSAGE, "send failed: not connected");
+		return c->status;
+	}
+	while (done < len) {
+		sr_deadline dl = io_deadline(c);
+		sr_io r = run_op(c, OP_WRITE, (char *)buf + done, len - done, &n, &dl);
+
+		if (r != SR_IO_OK)
+			return c->status != SRECV_OK ? c->status : SRECV_EINTERNAL;
+		done += n;
+	}
+	return SRECV_OK;
+}
+
+srecv_status srecv_close(srecv_conn *c)
+{
+	if (c->fd >= 0) {
+		if (c->status == SRECV_OK)
+			c->ops->shutdown(c);
+		close(c->fd);
+		c->fd = -1;
+	}
+	return SRECV_OK;
+}

@@ -1,0 +1,78 @@
+/*
+ * err.c - error recording for connections and configs, status names, and
+ * the per-connection string store behind srecv_info. The first error set on
+ * a connection wins: outer layers never overwrite the innermost reason.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "srecv_int.h"
+
+const char *srecv_status_str(srecv_status s)
+{
+	switch (s) {
+	case SRECV_OK: return "success";
+	case SRECV_EINTERNAL: return "internal error";
+	case SRECV_EUSAGE: return "usage or configuration error";
+	case SRECV_ERESOLVE: return "host name could not be resolved";
+	case SRECV_ECONNECT: return "connection failed";
+	case SRECV_EHANDSHAKE: return "TLS handshake failed";
+	case SRECV_EVERIFY: return "certificate verification failed";
+	case SRECV_ETIMEOUT: return "timeout";
+	case SRECV_ETRUNCATED: return "stream truncated";
+	case SRECV_EOUTPUT: return "output error";
+	case SRECV_ECANCELED: return "interrupted";
+	}
+	return "unknown status";
+}
+
+void sr_seterr(srecv_conn *c, srecv_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->status != SRECV_OK)
+		return;
+	c->status = st;
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+}
+
+srecv_status sr_cfg_seterr(srecv_config *cfg, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cfg->err, sizeof(cfg->err), fmt, ap);
+	va_end(ap);
+	return SRECV_EUSAGE;
+}
+
+const char *srecv_error(const srecv_conn *c)
+{
+	return c ? c->err : "";
+}
+
+const char *sr_keep(srecv_conn *c, const char *s)
+{
+	struct sr_strings *st = &c->strings;
+	char *copy;
+
+	if (s == NULL)
+		return NULL;
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 32;
+		char **v = realloc(st->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		st->v = v;
+		st->cap = cap;
+	}
+	copy = strdup(s);
+	if (copy == NULL)
+		return NULL;
+	st->v[st->n++] = copy;
+	return copy;
+}

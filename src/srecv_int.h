@@ -1,0 +1,152 @@
+/*
+ * srecv_int.h - private structures of libsrecv, the transport operations
+ * table and the sr_* functions shared between files. Not installed; nothing
+ * here may leak into include/srecv.h.
+ */
+#ifndef SRECV_INT_H
+#define SRECV_INT_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "srecv.h"
+
+#if defined(__GNUC__)
+#define SR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SR_PRINTF(f, a)
+#endif
+
+#define SR_ERRLEN 512
+#define SR_PIN_LEN 32 /* SHA-256 */
+
+struct srecv_config {
+	int tls;
+	int family; /* 0, 4 or 6 */
+	long connect_ms, idle_ms, total_ms;
+	int cancel_fd; /* borrowed; -1 = none */
+	char *ca_file;    /* owned */
+	char *ca_path;    /* owned */
+	char *servername; /* owned */
+	int insecure;
+	unsigned char (*pins)[SR_PIN_LEN]; /* owned */
+	size_t npins;
+	char *cert_file; /* owned */
+	char *key_file;  /* owned */
+	int tls_min, tls_max; /* TLS1_2_VERSION...; 0 = OpenSSL's newest for max */
+	char *ciphers;   /* owned */
+	char *ciphers13; /* owned */
+	unsigned char *alpn; /* owned, wire format (length-prefixed) */
+	size_t alpn_len;
+	char *crl_file;    /* owned */
+	char *keylog_file; /* owned */
+	char err[SR_ERRLEN];
+};
+
+/* What one non-blocking transport step came to. */
+typedef enum sr_io {
+	SR_IO_OK,         /* done (read/write: *n > 0 bytes moved) */
+	SR_IO_EOF,        /* clean end of stream: FIN (TCP), close_notify (TLS) */
+	SR_IO_WANT_READ,  /* retry once the socket is readable */
+	SR_IO_WANT_WRITE, /* retry once the socket is writable */
+	SR_IO_ERR         /* failed; the op has called sr_seterr() */
+} sr_io;
+
+/*
+ * One table per transport. Contract for every op: never blocks, never
+ * prints, reports failure only through sr_seterr() + SR_IO_ERR, and is
+ * retried by conn.c with the same arguments after a WANT_* wait.
+ */
+struct sr_transport {
+	const char *name;
+	/* Prepare per-connection state after the socket connected (TLS: SSL
+	 * object, name binding). SRECV_OK or a status with the error set. */
+	srecv_status (*attach)(srecv_conn *c, const char *host);
+	sr_io (*handshake)(srecv_conn *c); /* OK when the peer is verified */
+	sr_io (*read)(srecv_conn *c, void *buf, size_t len, size_t *n);
+	sr_io (*write)(srecv_conn *c, const void *buf, size_t len, size_t *n);
+	/* One attempt at an orderly close of our side; never waits for the peer. */
+	void (*shutdown)(srecv_conn *c);
+	/* Nonzero when read can make progress without the socket (buffered bytes). */
+	int (*pending)(const srecv_conn *c);
+	void (*destroy)(srecv_conn *c); /* frees transport state; fd is conn's */
+};
+
+extern const struct sr_transport sr_transport_tcp;
+extern const struct sr_transport sr_transport_tls;
+
+/* A monotonic point in time (ns) and what to say when it passes. */
+typedef struct sr_deadline {
+	int64_t at; /* 0 = never */
+	const char *what; /* "connect", "idle", "total" */
+} sr_deadline;
+
+/* Verification failure captured by the verify callback (first one wins). */
+struct sr_verify_fail {
+	int err; /* X509_V_OK when none */
+	int depth;
+	char subject[256];
+	char detail[256]; /* extra words: dates, names */
+};
+
+/* Strings handed out through srecv_info live here until srecv_conn_free. */
+struct sr_strings {
+	char **v; /* owned, each owned */
+	size_t n, cap;
+};
+
+struct srecv_conn {
+	const srecv_config *cfg; /* borrowed */
+	const struct sr_transport *ops;
+	int fd; /* owned; -1 when closed */
+	SSL_CTX *ctx; /* owned */
+	SSL *ssl; /* owned */
+	int keylog_fd; /* owned; -1 = none */
+	srecv_status status; /* first failure; final */
+	char err[SR_ERRLEN];
+	int eof; /* clean end seen */
+	int64_t start_ns; /* srecv_connect's start */
+	int64_t total_at; /* deadline of --max-time, 0 = none */
+	char peer_name[256]; /* name verified: servername or host */
+	int peer_is_ip;
+	struct sr_verify_fail vfail;
+	srecv_info info;
+	srecv_cert_info *chain; /* owned: info.chain */
+	struct sr_strings strings;
+	char addr[64];
+};
+
+/* err.c */
+void sr_seterr(srecv_conn *c, srecv_status st, const char *fmt, ...) SR_PRINTF(3, 4);
+srecv_status sr_cfg_seterr(srecv_config *cfg, const char *fmt, ...) SR_PRINTF(2, 3);
+/* Copy s into c's string store; NULL when s is NULL or out of memory. */
+const char *sr_keep(srecv_conn *c, const char *s);
+
+/* wait.c: the only place that blocks. */
+int64_t sr_now_ns(void);
+int64_t sr_deadline_after_ms(long ms); /* 0 when ms <= 0 */
+sr_deadline sr_earliest(sr_deadline a, sr_deadline b);
+/* Wait until fd has events (POLLIN/POLLOUT), the deadline passes
+ * (SRECV_ETIMEOUT) or the cancel fd fires (SRECV_ECANCELED); sets the error. */
+srecv_status sr_wait(srecv_conn *c, int fd, short events, const sr_deadline *dl);
+
+/* dial.c: resolve and connect c->fd under dl; fills info address/timings. */
+srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr_deadline *dl);
+
+/* transport_tls.c */
+srecv_status sr_tls_ctx_new(srecv_conn *c); /* builds c->ctx from c->cfg */
+
+/* tls_verify.c */
+int sr_is_ip_literal(const char *s);
+int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store);
+void sr_verify_message(srecv_conn *c); /* sets the EVERIFY error from c->vfail */
+srecv_status sr_check_pins(srecv_conn *c, X509 *leaf);
+/* Fill c->info.chain from a stack of certificates (peer first). */
+void sr_record_chain(srecv_conn *c, STACK_OF(X509) *chain);
+int sr_spki_pin(X509 *x, char *out, size_t outlen); /* "sha256//BASE64" */
+int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, char *err,
+		  size_t errlen);
+
+#endif /* SRECV_INT_H */

@@ -1,0 +1,402 @@
+/*
+ * transport_tls.c - the OpenSSL operations: an SSL_CTX built from the
+ * config, SSL_read_ex/SSL_write_ex on the non-blocking socket, close_notify,
+ * and the one function (io_result) that maps every SSL_get_error() result.
+ * Never blocks, never prints, never sets SSL_OP_IGNORE_UNEXPECTED_EOF:
+ * whether a truncated stream is acceptable is decided above the transport.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "srecv_int.h"
+
+/* The newest OpenSSL error as "reason" text, or fallback. */
+static const char *ossl_reason(const char *fallback)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *s = e ? ERR_reason_error_string(e) : NULL;
+
+	return s ? s : fallback;
+}
+
+static srecv_status ctx_fail(srecv_conn *c, srecv_status st, const char *what)
+{
+	sr_seterr(c, st, "%s: %s", what, ossl_reason("unknown OpenSSL error"));
+	ERR_clear_error();
+	return c->status;
+}
+
+static void keylog_cb(const SSL *ssl, const char *line)
+{
+	srecv_conn *c = SSL_get_app_data(ssl);
+	size_t len = strlen(line);
+	char buf[1024];
+
+	if (c == NULL || c->keylog_fd < 0 || len + 1 > sizeof(buf))
+		return;
+	/* One write per line keeps concurrent writers (O_APPEND) from interleaving. */
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	if (write(c->keylog_fd, buf, len + 1) < 0)
+		return; /* a lost key-log line must not fail the transfer */
+}
+
+/* System trust store: honour SSL_CERT_FILE / SSL_CERT_DIR; otherwise prefer
+ * the hashed directory, which OpenSSL searches lazily per issuer, over
+ * parsing the whole bundle on every run (X509_get_default_cert_dir(3)). */
+static srecv_status load_system_store(srecv_conn *c)
+{
+	const char *env_file = getenv(X509_get_default_cert_file_env());
+	const char *env_dir = getenv(X509_get_default_cert_dir_env());
+	struct stat st;
+
+	if (env_file && *env_file && !SSL_CTX_set_default_verify_file(c->ctx))
+		return ctx_fail(c, SRECV_EUSAGE, "cannot load SSL_CERT_FILE");
+	if (env_dir && *env_dir) {
+		if (!SSL_CTX_set_default_verify_dir(c->ctx))
+			return ctx_fail(c, SRECV_EUSAGE, "cannot use SSL_CERT_DIR");
+	} else if (!(env_file && *env_file)) {
+		if (stat(X509_get_default_cert_dir(), &st) == 0 && S_ISDIR(st.st_mode))
+			SSL_CTX_set_default_verify_dir(c->ctx);
+		else
+			SSL_CTX_set_default_verify_file(c->ctx);
+	}
+	ERR_clear_error(); /* a missing default location is not an error */
+	return SRECV_OK;
+}
+
+static srecv_status load_trust(srecv_conn *c)
+{
+	const srecv_config *cfg = c->cfg;
+
+	if (cfg->ca_file == NULL && cfg->ca_path == NULL)
+		return load_system_store(c);
+	/* SSL_CTX_load_verify_file(3) fails when the file holds no certificate,
+	 * so a non-PEM --cacert is a configuration error, not an empty store. */
+	if (cfg->ca_file && !SSL_CTX_load_verify_file(c->ctx, cfg->ca_file)) {
+		sr_seterr(c, SRECV_EUSAGE, "--cacert: no usable CA certificate in '%s': %s",
+			  cfg->ca_file, ossl_reason("not a PEM certificate file"));
+		ERR_clear_error();
+		return c->status;
+	}
+	if (cfg->ca_path && !SSL_CTX_load_verify_dir(c->ctx, cfg->ca_path))
+		return ctx_fail(c, SRECV_EUSAGE, "--capath: cannot use directory");
+	return SRECV_OK;
+}
+
+static srecv_status load_crls(srecv_conn *c)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(c->ctx);
+	X509_LOOKUP *lu = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+
+	/* X509_load_crl_file(3) loads every CRL in the file and returns how
+	 * many; a file holding none is a configuration error. */
+	if (lu == NULL || X509_load_crl_file(lu, c->cfg->crl_file, X509_FILETYPE_PEM) <= 0) {
+		sr_seterr(c, SRECV_EUSAGE, "--crlfile: no CRL found in '%s': %s",
+			  c->cfg->crl_file, ossl_reason("not a PEM CRL file"));
+		ERR_clear_error();
+		return c->status;
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	return SRECV_OK;
+}
+
+static srecv_status load_keypair(srecv_conn *c)
+{
+	const srecv_config *cfg = c->cfg;
+
+	if (SSL_CTX_use_certificate_chain_file(c->ctx, cfg->cert_file) != 1) {
+		sr_seterr(c, SRECV_EUSAGE, "--cert: cannot load certificate from '%s': %s",
+			  cfg->cert_file, ossl_reason("not a PEM certificate"));
+		ERR_clear_error();
+		return c->status;
+	}
+	if (SSL_CTX_use_PrivateKey_file(c->ctx, cfg->key_file, SSL_FILETYPE_PEM) != 1) {
+		sr_seterr(c, SRECV_EUSAGE, "--key: cannot load private key from '%s': %s",
+			  cfg->key_file, ossl_reason("not a PEM private key"));
+		ERR_clear_error();
+		return c->status;
+	}
+	if (SSL_CTX_check_private_key(c->ctx) != 1) {
+		sr_seterr(c, SRECV_EUSAGE, "--key: private key '%s' does not match certificate '%s'",
+			  cfg->key_file, cfg->cert_file);
+		ERR_clear_error();
+		return c->status;
+	}
+	return SRECV_OK;
+}
+
+static srecv_status open_keylog(srecv_conn *c)
+{
+	c->keylog_fd = open(c->cfg->keylog_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (c->keylog_fd < 0) {
+		sr_seterr(c, SRECV_EUSAGE, "--keylog: cannot open '%s': %s", c->cfg->keylog_file,
+			  strerror(errno));
+		return c->status;
+	}
+	SSL_CTX_set_keylog_callback(c->ctx, keylog_cb);
+	return SRECV_OK;
+}
+
+srecv_status sr_tls_ctx_new(srecv_conn *c)
+{
+	const srecv_config *cfg = c->cfg;
+
+	ERR_clear_error();
+	c->ctx = SSL_CTX_new(TLS_client_method());
+	if (c->ctx == NULL)
+		return ctx_fail(c, SRECV_EINTERNAL, "internal error: SSL_CTX_new");
+	/* Pin the security level instead of inheriting the system openssl.cnf:
+	 * level 2 rejects RSA < 2048 bits and SHA-1 signatures. */
+	SSL_CTX_set_security_level(c->ctx, 2);
+	if (!SSL_CTX_set_min_proto_version(c->ctx, cfg->tls_min) ||
+	    !SSL_CTX_set_max_proto_version(c->ctx, cfg->tls_max))
+		return ctx_fail(c, SRECV_EUSAGE, "cannot set TLS version range");
+	/* Renegotiation is refused (a client that only receives never needs it). */
+	SSL_CTX_set_options(c->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
+	/* Read-ahead lets one recv() bring several records (SSL_CTX_set_read_ahead(3)). */
+	SSL_CTX_set_read_ahead(c->ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(c->ctx, 64 * 1024);
+	SSL_CTX_set_mode(c->ctx, SSL_MODE_AUTO_RETRY);
+	SSL_CTX_set_verify(c->ctx, cfg->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, sr_verify_cb);
+	if (cfg->ciphers && !SSL_CTX_set_cipher_list(c->ctx, cfg->ciphers))
+		return ctx_fail(c, SRECV_EUSAGE, "--ciphers: no usable cipher in the list");
+	if (cfg->ciphers13 && !SSL_CTX_set_ciphersuites(c->ctx, cfg->ciphers13))
+		return ctx_fail(c, SRECV_EUSAGE, "--tls13-ciphers: no usable cipher suite in the list");
+	/* SSL_CTX_set_alpn_protos(3) returns 0 on success. */
+	if (cfg->alpn && SSL_CTX_set_alpn_protos(c->ctx, cfg->alpn, (unsigned)cfg->alpn_len) != 0)
+		return ctx_fail(c, SRECV_EINTERNAL, "internal error: cannot set ALPN");
+	if (load_trust(c) != SRECV_OK)
+		return c->status;
+	if (cfg->crl_file && load_crls(c) != SRECV_OK)
+		return c->status;
+	if (cfg->cert_file && load_keypair(c) != SRECV_OK)
+		return c->status;
+	if (cfg->keylog_file && open_keylog(c) != SRECV_OK)
+		return c->status;
+	return SRECV_OK;
+}
+
+/* Bind the peer's identity (hiredis's care): an IP literal is checked as
+ * an IP SAN and gets no SNI (RFC 6066 3); a name is sent as SNI and checked
+ * with SSL_set1_host(3). SNI alone authenticates nothing. */
+static srecv_status tls_attach(srecv_conn *c, const char *host)
+{
+	const char *name = c->cfg->servername ? c->cfg->servername : host;
+	X509_VERIFY_PARAM *vp;
+
+	ERR_clear_error();
+	c->ssl = SSL_new(c->ctx);
+	if (c->ssl == NULL || !SSL_set_fd(c->ssl, c->fd))
+		return ctx_fail(c, SRECV_EINTERNAL, "internal error: SSL_new");
+	SSL_set_app_data(c->ssl, c);
+	snprintf(c->peer_name, sizeof(c->peer_name), "%s", name);
+	c->peer_is_ip = sr_is_ip_literal(name);
+	vp = SSL_get0_param(c->ssl);
+	if (c->peer_is_ip) {
+		if (!X509_VERIFY_PARAM_set1_ip_asc(vp, name))
+			return ctx_fail(c, SRECV_EUSAGE, "bad IP address to verify");
+	} else {
+		X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		if (!SSL_set_tlsext_host_name(c->ssl, name) || !SSL_set1_host(c->ssl, name))
+			return ctx_fail(c, SRECV_EUSAGE, "bad server name");
+		c->info.sni = sr_keep(c, name);
+	}
+	c->vfail.err = X509_V_OK;
+	return SRECV_OK;
+}
+
+static int is_alert_reason(int reason)
+{
+	return reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256;
+}
+
+/*
+ * Map a failed SSL I/O call (SSL_get_error(3)) onto sr_io. Called right
+ * after the call, before any other OpenSSL function; errno is read only for
+ * SSL_ERROR_SYSCALL. Both forms of an EOF without close_notify (3.0's
+ * SSL_R_UNEXPECTED_EOF_WHILE_READING, older SYSCALL with errno 0) are a
+ * truncation. A fatal alert before any application byte is a handshake
+ * failure: under TLS 1.3 a rejected client certificate arrives this way at
+ * the first read, after SSL_connect() already returned 1.
+ */
+static sr_io io_result(srecv_conn *c, int ret, int in_handshake)
+{
+	int e = SSL_get_error(c->ssl, ret);
+	int sys_errno = errno;
+	unsigned long err = ERR_peek_last_error();
+	int reason = err ? ERR_GET_REASON(err) : 0;
+	int before_data = in_handshake || c->info.bytes_received == 0;
+	unsigned long long got = (unsigned long long)c->info.bytes_received;
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		return SR_IO_WANT_READ;
+	case SSL_ERROR_WANT_WRITE:
+		return SR_IO_WANT_WRITE;
+	case SSL_ERROR_ZERO_RETURN:
+		return SR_IO_EOF;
+	case SSL_ERROR_SYSCALL:
+		if (err == 0 && sys_errno != 0 && sys_errno != EAGAIN) {
+			if (in_handshake)
+				sr_seterr(c, SRECV_EHANDSHAKE, "TLS handshake failed: %s",
+					  strerror(sys_errno));
+			else if (before_data)
+				sr_seterr(c, SRECV_ECONNECT, "connection failed: %s before any data",
+					  strerror(sys_errno));
+			else
+				sr_seterr(c, SRECV_ETRUNCATED, "stream truncated: %s after %llu bytes",
+					  strerror(sys_errno), got);
+			goto out;
+		}
+		if (err == 0)
+			reason = SSL_R_UNEXPECTED_EOF_WHILE_READING;
+		break;
+	case SSL_ERROR_SSL:
+		break;
+	default:
+		sr_seterr(c, SRECV_EINTERNAL, "internal error: SSL_get_error returned %d", e);
+		goto out;
+	}
+
+	if (SSL_get_verify_result(c->ssl) != X509_V_OK && c->vfail.err != X509_V_OK &&
+	    in_handshake && !c->cfg->insecure) {
+		sr_verify_message(c);
+	} else if (reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		if (in_handshake)
+			sr_seterr(c, SRECV_EHANDSHAKE,
+				  "TLS handshake failed: peer closed the connection during the handshake");
+		else {
+			c->info.eof_without_close_notify = 1;
+			sr_seterr(c, SRECV_ETRUNCATED,
+				  "stream truncated: peer closed the connection without close_notify "
+				  "after %llu bytes", got);
+		}
+	} else if (is_alert_reason(reason) && before_data) {
+		sr_seterr(c, SRECV_EHANDSHAKE, "TLS handshake failed: peer sent alert: %s",
+			  ossl_reason("unknown alert"));
+	} else if (in_handshake) {
+		const char *why = ossl_reason("unknown error");
+
+		if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+		    reason == SSL_R_UNKNOWN_PROTOCOL || reason == SSL_R_HTTP_REQUEST ||
+		    reason == SSL_R_HTTPS_PROXY_REQUEST || reason == SSL_R_RECORD_LENGTH_MISMATCH)
+			sr_seterr(c, SRECV_EHANDSHAKE, "TLS handshake failed: peer does not speak TLS (%s)",
+				  why);
+		else
+			sr_seterr(c, SRECV_EHANDSHAKE, "TLS handshake failed: %s", why);
+	} else if (before_data) {
+		sr_seterr(c, SRECV_EHANDSHAKE, "TLS handshake failed: %s",
+			  ossl_reason("unknown error"));
+	} else {
+		sr_seterr(c, SRECV_ETRUNCATED, "stream truncated: %s after %llu bytes",
+			  ossl_reason("TLS error"), got);
+	}
+out:
+	ERR_clear_error();
+	return SR_IO_ERR;
+}
+
+static void fill_session_info(srecv_conn *c)
+{
+	const unsigned char *alpn = NULL;
+	unsigned int alpn_len = 0;
+	char buf[256];
+
+	c->info.tls_version = SSL_get_version(c->ssl);
+	c->info.cipher = SSL_get_cipher_name(c->ssl);
+	SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
+	if (alpn_len > 0) {
+		snprintf(buf, sizeof(buf), "%.*s", (int)alpn_len, (const char *)alpn);
+		c->info.alpn = sr_keep(c, buf);
+	}
+}
+
+static sr_io tls_handshake(srecv_conn *c)
+{
+	X509 *leaf;
+	int r;
+
+	ERR_clear_error();
+	r = SSL_connect(c->ssl);
+	if (r != 1)
+		return io_result(c, r, 1);
+	fill_session_info(c);
+	if (c->info.chain == NULL)
+		sr_record_chain(c, SSL_get_peer_cert_chain(c->ssl));
+	c->info.verify = c->cfg->insecure ? "skipped (--insecure)" : "ok";
+	leaf = SSL_get0_peer_certificate(c->ssl);
+	if (leaf == NULL) {
+		/* Only anonymous suites have no certificate; they are not enabled,
+		 * but never let "no certificate" pass as "verified". */
+		sr_seterr(c, SRECV_EVERIFY, "certificate verification failed: peer sent no certificate");
+		return SR_IO_ERR;
+	}
+	if (sr_check_pins(c, leaf) != SRECV_OK)
+		return SR_IO_ERR;
+	return SR_IO_OK;
+}
+
+static sr_io tls_read(srecv_conn *c, void *buf, size_t len, size_t *n)
+{
+	int r;
+
+	ERR_clear_error();
+	r = SSL_read_ex(c->ssl, buf, len, n);
+	return r == 1 ? SR_IO_OK : io_result(c, r, 0);
+}
+
+static sr_io tls_write(srecv_conn *c, const void *buf, size_t len, size_t *n)
+{
+	int r;
+
+	ERR_clear_error();
+	r = SSL_write_ex(c->ssl, buf, len, n);
+	return r == 1 ? SR_IO_OK : io_result(c, r, 0);
+}
+
+static void tls_shutdown(srecv_conn *c)
+{
+	/* One SSL_shutdown(3) sends our close_notify; we do not wait for the
+	 * peer's, the stream is already complete or abandoned. */
+	if (c->ssl != NULL && SSL_is_init_finished(c->ssl)) {
+		ERR_clear_error();
+		SSL_shutdown(c->ssl);
+		ERR_clear_error();
+	}
+}
+
+static int tls_pending(const srecv_conn *c)
+{
+	return c->ssl != NULL && SSL_has_pending(c->ssl);
+}
+
+static void tls_destroy(srecv_conn *c)
+{
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	SSL_CTX_free(c->ctx);
+	c->ctx = NULL;
+	if (c->keylog_fd >= 0)
+		close(c->keylog_fd);
+	c->keylog_fd = -1;
+}
+
+const struct sr_transport sr_transport_tls = {
+	.name = "tls",
+	.attach = tls_attach,
+	.handshake = tls_handshake,
+	.read = tls_read,
+	.write = tls_write,
+	.shutdown = tls_shutdown,
+	.pending = tls_pending,
+	.destroy = tls_destroy,
+};
