@@ -131,6 +131,7 @@ SRECV_API srecv_status srecv_connect(srecv_conn *c, const char *host, const char
  * ended cleanly (FIN for TCP, close_notify for TLS). Any other status is
  * final; bytes returned by earlier calls are never taken back, and a
  * truncation is reported only after every byte before it was returned.
+ * len must be > 0 (SRECV_EUSAGE otherwise, and the connection stays usable).
  */
 SRECV_API srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *nread);
 
@@ -167,6 +168,7 @@ typedef struct srecv_info {
 	/* TLS only (NULL otherwise or before the handshake): */
 	const char *tls_version; /* "TLSv1.3" */
 	const char *cipher;
+	const char *group;       /* key exchange group ("X25519"), NULL if unknown */
 	const char *alpn;        /* negotiated protocol, NULL if none */
 	const char *sni;         /* name sent, NULL if none */
 	const char *verify;      /* "ok", "skipped (--insecure)", or the failure */

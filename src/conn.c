@@ -145,7 +145,11 @@ srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *nread)
 		sr_seterr(c, SRECV_EUSAGE, "receive failed: not connected");
 		return c->status;
 	}
-	if (c->eof || len == 0)
+	/* *nread == 0 means "clean end", so an empty buffer cannot be allowed
+	 * to produce it; refused without making the connection fail. */
+	if (len == 0)
+		return SRECV_EUSAGE;
+	if (c->eof)
 		return SRECV_OK;
 	dl = io_deadline(c);
 	r = run_op(c, OP_READ, buf, len, &n, &dl);

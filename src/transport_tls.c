@@ -205,7 +205,11 @@ static srecv_status tls_attach(srecv_conn *c, const char *host)
 		if (!X509_VERIFY_PARAM_set1_ip_asc(vp, name))
 			return ctx_fail(c, SRECV_EUSAGE, "bad IP address to verify");
 	} else {
-		X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		/* OpenSSL 3.0 falls back to the subject CN when a certificate has
+		 * no DNS SAN (X509_check_host(3)); RFC 6125 6.4.4 lets clients
+		 * refuse that, and so do we. Wildcards match one whole label. */
+		X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+							    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
 		if (!SSL_set_tlsext_host_name(c->ssl, name) || !SSL_set1_host(c->ssl, name))
 			return ctx_fail(c, SRECV_EUSAGE, "bad server name");
 		c->info.sni = sr_keep(c, name);
@@ -313,6 +317,8 @@ static void fill_session_info(srecv_conn *c)
 
 	c->info.tls_version = SSL_get_version(c->ssl);
 	c->info.cipher = SSL_get_cipher_name(c->ssl);
+	/* SSL_get_negotiated_group(3): a NID, or a TLS group id without one. */
+	c->info.group = SSL_group_to_name(c->ssl, SSL_get_negotiated_group(c->ssl));
 	SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
 	if (alpn_len > 0) {
 		snprintf(buf, sizeof(buf), "%.*s", (int)alpn_len, (const char *)alpn);
