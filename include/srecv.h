@@ -78,6 +78,19 @@ SRECV_API srecv_status srecv_config_set_timeouts(srecv_config *cfg, long connect
  */
 SRECV_API srecv_status srecv_config_set_cancel_fd(srecv_config *cfg, int fd);
 
+/*
+ * Replace name resolution (for tests: put a black-holed address first).
+ * fn fills out[0..max) with addresses to try in order, *n with how many, and
+ * returns SRECV_OK or SRECV_ERESOLVE; the port is already in each address.
+ * NULL restores getaddrinfo(). arg is borrowed.
+ */
+struct sockaddr_storage;
+typedef srecv_status (*srecv_resolver_fn)(void *arg, const char *host, const char *port,
+					  int family, struct sockaddr_storage *out, size_t max,
+					  size_t *n);
+SRECV_API srecv_status srecv_config_set_resolver(srecv_config *cfg, srecv_resolver_fn fn,
+						 void *arg);
+
 /* Trust anchors: a PEM file and/or a hashed directory. When neither is set,
  * the system store is used (SSL_CERT_FILE / SSL_CERT_DIR honoured). */
 SRECV_API srecv_status srecv_config_set_ca_file(srecv_config *cfg, const char *path);

@@ -113,6 +113,13 @@ srecv_status srecv_config_set_cancel_fd(srecv_config *cfg, int fd)
 	return SRECV_OK;
 }
 
+srecv_status srecv_config_set_resolver(srecv_config *cfg, srecv_resolver_fn fn, void *arg)
+{
+	cfg->resolver = fn;
+	cfg->resolver_arg = arg;
+	return SRECV_OK;
+}
+
 srecv_status srecv_config_set_ca_file(srecv_config *cfg, const char *path)
 {
 	return set_file(cfg, &cfg->ca_file, "--cacert", path, R_OK);

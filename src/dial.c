@@ -1,13 +1,13 @@
 /*
- * dial.c - name resolution (-4/-6) and a non-blocking TCP connect to each
- * address in turn under one deadline. Leaves a connected, non-blocking
- * socket in c->fd. Knows nothing of TLS.
+ * dial.c - name resolution (-4/-6, or the config's resolver hook) and
+ * Happy Eyeballs (RFC 8305): address families interleaved, a new attempt
+ * every 250 ms or as soon as one fails, first connection wins. Leaves a
+ * connected, non-blocking socket in c->fd. Knows nothing of TLS.
  */
+#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,78 +16,53 @@
 
 #include "srecv_int.h"
 
+#define MAX_ADDRS 32
+#define ATTEMPT_DELAY_NS (250 * 1000000LL) /* RFC 8305 5: Connection Attempt Delay */
+
+struct attempt {
+	struct sockaddr_storage ss;
+	int fd; /* owned while in flight, else -1 */
+};
+
 static double ms_since(int64_t t0)
 {
 	return (sr_now_ns() - t0) / 1e6;
 }
 
-static void addr_string(const struct sockaddr *sa, char *out, size_t len)
+static socklen_t ss_len(const struct sockaddr_storage *ss)
 {
-	const void *a = sa->sa_family == AF_INET6
-				? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-				: (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
 
-	if (inet_ntop(sa->sa_family, a, out, (socklen_t)len) == NULL)
+static void addr_string(const struct sockaddr_storage *ss, char *out, size_t len)
+{
+	const void *a = ss->ss_family == AF_INET6
+				? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+				: (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+	if (inet_ntop(ss->ss_family, a, out, (socklen_t)len) == NULL)
 		snprintf(out, len, "?");
 }
 
-/* One attempt: 0 connected, else errno of the failure (ETIMEDOUT-like
- * failures of the deadline are reported through c's status instead). */
-static int try_connect(srecv_conn *c, const struct addrinfo *ai, const sr_deadline *dl)
-{
-	int fd, err = 0;
-	socklen_t elen = sizeof(err);
-
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-	if (fd < 0)
-		return errno;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		goto done;
-	if (errno != EINPROGRESS) {
-		err = errno;
-		goto fail;
-	}
-	if (sr_wait(c, fd, POLLOUT, dl) != SRECV_OK) {
-		err = ETIMEDOUT;
-		goto fail;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0)
-		err = errno;
-	if (err != 0)
-		goto fail;
-done:
-	c->fd = fd;
-	return 0;
-fail:
-	close(fd);
-	return err;
-}
-
-srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr_deadline *dl)
+static srecv_status gai_resolve(srecv_conn *c, const char *host, const char *port,
+				struct sockaddr_storage *out, size_t *n)
 {
 	struct addrinfo hints, *res = NULL, *ai;
-	int64_t t0 = sr_now_ns();
-	int rc, err = 0;
-	char last[64] = "";
+	int rc, fam = c->cfg->family;
 
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = c->cfg->family == 4 ? AF_INET : c->cfg->family == 6 ? AF_INET6 : AF_UNSPEC;
+	hints.ai_family = fam == 4 ? AF_INET : fam == 6 ? AF_INET6 : AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
-	/* An IP literal never needs DNS; getaddrinfo() would not ask for one,
-	 * but AI_ADDRCONFIG could hide ::1 on hosts without global IPv6. */
-	if (sr_is_ip_literal(host))
-		hints.ai_flags = AI_NUMERICHOST;
+	/* An IP literal never needs DNS, and AI_ADDRCONFIG would hide ::1 on a
+	 * host whose only IPv6 address is the loopback. */
+	hints.ai_flags = sr_is_ip_literal(host) ? AI_NUMERICHOST : AI_ADDRCONFIG;
 	rc = getaddrinfo(host, port, &hints, &res);
-	c->info.resolve_ms = ms_since(t0);
 	if (rc == EAI_SERVICE) {
 		sr_seterr(c, SRECV_EUSAGE, "bad port '%s': unknown service name", port);
 		return c->status;
 	}
-	if (rc == EAI_FAMILY || (rc != 0 && sr_is_ip_literal(host))) {
-		sr_seterr(c, SRECV_EUSAGE, "bad address '%s': not an IPv%d address", host,
-			  c->cfg->family);
+	if (rc != 0 && sr_is_ip_literal(host)) {
+		sr_seterr(c, SRECV_EUSAGE, "bad address '%s': not an IPv%d address", host, fam);
 		return c->status;
 	}
 	if (rc == EAI_MEMORY) {
@@ -99,24 +74,171 @@ srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr
 			  rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return c->status;
 	}
-
-	t0 = sr_now_ns();
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		addr_string(ai->ai_addr, last, sizeof(last));
-		err = try_connect(c, ai, dl);
-		if (err == 0 || c->status != SRECV_OK)
-			break;
-	}
+	*n = 0;
+	for (ai = res; ai != NULL && *n < MAX_ADDRS; ai = ai->ai_next)
+		if (ai->ai_addrlen <= sizeof(*out)) {
+			memset(&out[*n], 0, sizeof(*out));
+			memcpy(&out[(*n)++], ai->ai_addr, ai->ai_addrlen);
+		}
 	freeaddrinfo(res);
-	c->info.connect_ms = ms_since(t0);
-	if (c->status != SRECV_OK)
-		return c->status; /* deadline or cancel, already worded */
-	if (err != 0) {
-		sr_seterr(c, SRECV_ECONNECT, "connection failed: %s port %s: %s", last, port,
-			  strerror(err));
+	return SRECV_OK;
+}
+
+static srecv_status resolve(srecv_conn *c, const char *host, const char *port,
+			    struct sockaddr_storage *out, size_t *n)
+{
+	const srecv_config *cfg = c->cfg;
+	srecv_status st;
+	size_t i, k = 0;
+
+	if (cfg->resolver == NULL)
+		return gai_resolve(c, host, port, out, n);
+	*n = 0;
+	st = cfg->resolver(cfg->resolver_arg, host, port, cfg->family, out, MAX_ADDRS, n);
+	if (st != SRECV_OK || *n == 0) {
+		sr_seterr(c, st == SRECV_OK ? SRECV_ERESOLVE : st, "cannot resolve '%s': %s", host,
+			  "the resolver returned no address");
 		return c->status;
 	}
-	snprintf(c->addr, sizeof(c->addr), "%s", last);
+	if (*n > MAX_ADDRS)
+		*n = MAX_ADDRS;
+	/* Hold the hook to -4/-6 like getaddrinfo. */
+	for (i = 0; i < *n; i++)
+		if (cfg->family == 0 || (cfg->family == 4) == (out[i].ss_family == AF_INET))
+			out[k++] = out[i];
+	*n = k;
+	if (k == 0) {
+		sr_seterr(c, SRECV_ERESOLVE, "cannot resolve '%s': no IPv%d address", host,
+			  cfg->family);
+		return c->status;
+	}
+	return SRECV_OK;
+}
+
+/* RFC 8305 4: alternate families, starting with the family of the first
+ * address the resolver preferred. */
+static void interleave(const struct sockaddr_storage *in, size_t n, struct attempt *out)
+{
+	size_t same = 0, other = 0, o = 0;
+	int first = in[0].ss_family;
+
+	while (o < n) {
+		while (same < n && in[same].ss_family != first)
+			same++;
+		if (same < n) {
+			out[o].ss = in[same++];
+			out[o++].fd = -1;
+		}
+		while (other < n && in[other].ss_family == first)
+			other++;
+		if (other < n) {
+			out[o].ss = in[other++];
+			out[o++].fd = -1;
+		}
+	}
+}
+
+/* Start a non-blocking connect: 1 connected, 0 in progress, -1 failed (*err). */
+static int start(struct attempt *a, int *err)
+{
+	a->fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (a->fd < 0) {
+		*err = errno;
+		return -1;
+	}
+	if (connect(a->fd, (const struct sockaddr *)&a->ss, ss_len(&a->ss)) == 0)
+		return 1;
+	if (errno == EINPROGRESS)
+		return 0;
+	*err = errno;
+	close(a->fd);
+	a->fd = -1;
+	return -1;
+}
+
+srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr_deadline *dl)
+{
+	struct sockaddr_storage found[MAX_ADDRS];
+	struct attempt at[MAX_ADDRS];
+	struct pollfd pf[MAX_ADDRS];
+	int idx[MAX_ADDRS];
+	size_t n = 0, next = 0, i;
+	int64_t t0 = sr_now_ns(), next_start = 0;
+	int err = 0, winner = -1, last = -1;
+	char addr[64];
+
+	if (resolve(c, host, port, found, &n) != SRECV_OK)
+		return c->status;
+	c->info.resolve_ms = ms_since(t0);
+	interleave(found, n, at);
+
+	t0 = sr_now_ns();
+	while (winner < 0) {
+		size_t np = 0;
+		int64_t now = sr_now_ns();
+
+		if (next < n && (next_start == 0 || now >= next_start)) {
+			int r = start(&at[next], &err);
+
+			last = (int)next;
+			next++;
+			if (r == 1)
+				winner = (int)next - 1;
+			/* A failed attempt lets the next one start at once. */
+			next_start = r < 0 ? 0 : now + ATTEMPT_DELAY_NS;
+			continue;
+		}
+		for (i = 0; i < next; i++)
+			if (at[i].fd >= 0) {
+				pf[np].fd = at[i].fd;
+				pf[np].events = POLLOUT;
+				pf[np].revents = 0;
+				idx[np++] = (int)i;
+			}
+		if (np == 0 && next >= n)
+			break; /* every address failed */
+		if (sr_poll(c, pf, np, dl, next < n ? next_start : 0) != SRECV_OK)
+			break; /* deadline or cancel, already worded */
+		for (i = 0; i < np && winner < 0; i++) {
+			int soerr = 0;
+			socklen_t elen = sizeof(soerr);
+			struct attempt *a = &at[idx[i]];
+
+			if (pf[i].revents == 0)
+				continue;
+			if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) != 0)
+				soerr = errno;
+			if (soerr == 0) {
+				winner = idx[i];
+				break;
+			}
+			err = soerr;
+			last = idx[i];
+			close(a->fd);
+			a->fd = -1;
+			next_start = 0;
+		}
+	}
+	c->info.connect_ms = ms_since(t0);
+	/* First success wins; every other attempt is closed. */
+	for (i = 0; i < next; i++)
+		if ((int)i != winner && at[i].fd >= 0) {
+			close(at[i].fd);
+			at[i].fd = -1;
+		}
+	if (c->status != SRECV_OK) {
+		if (winner >= 0)
+			close(at[winner].fd);
+		return c->status;
+	}
+	if (winner < 0) {
+		addr_string(&at[last >= 0 ? last : 0].ss, addr, sizeof(addr));
+		sr_seterr(c, SRECV_ECONNECT, "connection failed: %s port %s: %s", addr, port,
+			  strerror(err ? err : ECONNREFUSED));
+		return c->status;
+	}
+	c->fd = at[winner].fd;
+	addr_string(&at[winner].ss, c->addr, sizeof(c->addr));
 	c->info.address = c->addr;
 	return SRECV_OK;
 }

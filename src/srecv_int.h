@@ -27,6 +27,8 @@ struct srecv_config {
 	int family; /* 0, 4 or 6 */
 	long connect_ms, idle_ms, total_ms;
 	int cancel_fd; /* borrowed; -1 = none */
+	srecv_resolver_fn resolver; /* NULL = getaddrinfo */
+	void *resolver_arg; /* borrowed */
 	char *ca_file;    /* owned */
 	char *ca_path;    /* owned */
 	char *servername; /* owned */
@@ -125,12 +127,18 @@ srecv_status sr_cfg_seterr(srecv_config *cfg, const char *fmt, ...) SR_PRINTF(2,
 const char *sr_keep(srecv_conn *c, const char *s);
 
 /* wait.c: the only place that blocks. */
+#define SR_POLL_MAX 64
+struct pollfd;
 int64_t sr_now_ns(void);
 int64_t sr_deadline_after_ms(long ms); /* 0 when ms <= 0 */
 sr_deadline sr_earliest(sr_deadline a, sr_deadline b);
 /* Wait until fd has events (POLLIN/POLLOUT), the deadline passes
  * (SRECV_ETIMEOUT) or the cancel fd fires (SRECV_ECANCELED); sets the error. */
 srecv_status sr_wait(srecv_conn *c, int fd, short events, const sr_deadline *dl);
+/* Poll several fds; returns SRECV_OK when some revents are set, or with none
+ * set once wake_at (0 = never) passes; deadline and cancel as sr_wait. */
+srecv_status sr_poll(srecv_conn *c, struct pollfd *fds, size_t nfds, const sr_deadline *dl,
+		     int64_t wake_at);
 
 /* dial.c: resolve and connect c->fd under dl; fills info address/timings. */
 srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr_deadline *dl);

@@ -49,45 +49,68 @@ static void timeout_error(srecv_conn *c, const sr_deadline *dl)
 			  cfg->total_ms / 1000.0);
 }
 
-srecv_status sr_wait(srecv_conn *c, int fd, short events, const sr_deadline *dl)
+srecv_status sr_poll(srecv_conn *c, struct pollfd *fds, size_t nfds, const sr_deadline *dl,
+		     int64_t wake_at)
 {
-	struct pollfd p[2];
-	nfds_t n = 1;
+	struct pollfd p[SR_POLL_MAX + 1];
+	size_t n = nfds, i;
 
-	p[0].fd = fd;
-	p[0].events = events;
+	if (nfds > SR_POLL_MAX) {
+		sr_seterr(c, SRECV_EINTERNAL, "internal error: too many descriptors to poll");
+		return c->status;
+	}
+	memcpy(p, fds, nfds * sizeof(*p));
 	if (c->cfg->cancel_fd >= 0) {
-		p[1].fd = c->cfg->cancel_fd;
-		p[1].events = POLLIN;
-		n = 2;
+		p[n].fd = c->cfg->cancel_fd;
+		p[n].events = POLLIN;
+		n++;
 	}
 	for (;;) {
+		int64_t now = sr_now_ns(), until = dl->at;
 		int ms = -1, r;
 
-		if (dl->at != 0) {
-			int64_t left = dl->at - sr_now_ns();
+		if (dl->at != 0 && dl->at <= now) {
+			timeout_error(c, dl);
+			return c->status;
+		}
+		if (wake_at != 0 && (until == 0 || wake_at < until))
+			until = wake_at;
+		if (until != 0) {
+			int64_t left = until - now;
 
-			if (left <= 0) {
-				timeout_error(c, dl);
-				return c->status;
-			}
+			if (left <= 0)
+				return SRECV_OK; /* the caller's wake-up time: nothing ready */
 			/* Round up so we never wake just before the deadline and spin. */
 			ms = left / 1000000 + 1 > 0x7fffffff ? 0x7fffffff
 							     : (int)(left / 1000000 + 1);
 		}
-		p[0].revents = 0;
-		p[1].revents = 0;
-		r = poll(p, n, ms);
+		for (i = 0; i < n; i++)
+			p[i].revents = 0;
+		r = poll(p, (nfds_t)n, ms);
 		if (r < 0 && errno != EINTR) {
 			sr_seterr(c, SRECV_EINTERNAL, "internal error: poll: %s", strerror(errno));
 			return c->status;
 		}
-		if (n == 2 && p[1].revents) {
+		if (n > nfds && p[nfds].revents) {
 			sr_seterr(c, SRECV_ECANCELED, "interrupted");
 			return c->status;
 		}
 		/* Errors and hang-ups count as ready: the next op reports why. */
-		if (r > 0 && p[0].revents)
+		if (r > 0) {
+			for (i = 0; i < nfds; i++)
+				fds[i].revents = p[i].revents;
 			return SRECV_OK;
+		}
 	}
+}
+
+srecv_status sr_wait(srecv_conn *c, int fd, short events, const sr_deadline *dl)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+
+	do
+		if (sr_poll(c, &p, 1, dl, 0) != SRECV_OK)
+			return c->status;
+	while (p.revents == 0);
+	return SRECV_OK;
 }
