@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Makes every test certificate from the recipes in certs/ into OUTDIR (a
+# build directory): root and intermediate CAs, good and deliberately bad
+# server leaves, client certificates and CRLs. Nothing made here is ever
+# committed, so nothing in the repository expires. Usage: gen-certs.sh OUTDIR
+set -euo pipefail
+
+out=${1:?usage: gen-certs.sh OUTDIR}
+recipes=$(cd "$(dirname "$0")/../certs" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+
+log=$tmp/openssl.log
+run() { # run openssl quietly; show its output only when it fails
+	if ! openssl "$@" >>"$log" 2>&1; then
+		echo "gen-certs.sh: openssl $1 failed:" >&2
+		cat "$log" >&2
+		exit 1
+	fi
+}
+when() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
+
+newkey() { # name [rsa1024|ec]
+	case ${2:-rsa} in
+	rsa1024) run genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$1.key" ;;
+	ec) run genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" ;;
+	*) run genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1.key" ;;
+	esac
+}
+
+newdb() { # issuer: a throwaway `openssl ca` database for it
+	mkdir -p "db-$1/new"
+	: >"db-$1/index.txt"
+	openssl rand -hex 8 >"db-$1/serial"
+	echo 1000 >"db-$1/crlnumber"
+}
+
+# sign name issuer ext-section subject start end [md]; issuer "self" = self-signed
+sign() {
+	local name=$1 issuer=$2 ext=$3 subj=$4 start=$5 end=$6 md=${7:-sha256}
+	run req -new -key "$name.key" -subj "$subj" -out "$name.csr"
+	if [ "$issuer" = self ]; then
+		newdb "$name"
+		CADIR=db-$name run ca -batch -notext -config "$recipes/ca.cnf" -selfsign \
+			-keyfile "$name.key" -in "$name.csr" -out "$name.crt" -md "$md" \
+			-extfile "$recipes/ext.cnf" -extensions "$ext" \
+			-startdate "$(when "$start")" -enddate "$(when "$end")"
+	else
+		CADIR=db-$issuer run ca -batch -notext -config "$recipes/ca.cnf" \
+			-cert "$issuer.crt" -keyfile "$issuer.key" -in "$name.csr" -out "$name.crt" \
+			-md "$md" -extfile "$recipes/ext.cnf" -extensions "$ext" \
+			-startdate "$(when "$start")" -enddate "$(when "$end")"
+	fi
+}
+
+leaf() { # name issuer ext [keytype] [start] [end] [md]: a server leaf for CN=localhost
+	newkey "$1" "${4:-rsa}"
+	sign "$1" "$2" "$3" "/O=srecv tests/CN=$1.localhost" "${5:-1 day ago}" "${6:-30 days}" "${7:-sha256}"
+}
+
+# Trust anchors and the intermediate.
+newkey ca
+sign ca self root "/O=srecv tests/CN=srecv Test Root CA" "1 day ago" "3650 days"
+newdb ca
+newkey int
+sign int ca intermediate "/O=srecv tests/CN=srecv Test Intermediate CA" "1 day ago" "3650 days"
+newdb int
+newkey other-ca
+sign other-ca self root "/O=srecv tests/CN=srecv Untrusted Root CA" "1 day ago" "3650 days"
+newdb other-ca
+
+# Server leaves (see certs/README.md for what each one is for).
+leaf good int server
+leaf expired int server rsa "400 days ago" "10 days ago"
+leaf notyet int server rsa "10 days" "40 days"
+leaf wronghost int server_wronghost
+leaf untrusted other-ca server
+leaf revoked int server
+leaf rsa1024 int server rsa1024
+leaf sha1 int server rsa "1 day ago" "30 days" sha1
+newkey cnonly
+sign cnonly int server_cnonly "/O=srecv tests/CN=localhost" "1 day ago" "30 days"
+leaf dnsonly int server_dnsonly
+leaf wildcard int server_wildcard
+leaf noserverauth int server_noserverauth
+leaf ecdsa int server ec
+newkey selfsigned
+sign selfsigned self selfsigned "/O=srecv tests/CN=localhost" "1 day ago" "30 days"
+newdb good
+leaf leafsigned good server
+newkey client
+sign client int client "/O=srecv tests/CN=srecv test client" "1 day ago" "30 days"
+newkey badclient
+sign badclient other-ca client "/O=srecv tests/CN=srecv untrusted client" "1 day ago" "30 days"
+
+# Revocation: int's CRL lists revoked.crt; ca's CRL is empty. Both in one file.
+CADIR=db-int run ca -config "$recipes/ca.cnf" -revoke revoked.crt -cert int.crt -keyfile int.key
+CADIR=db-int run ca -config "$recipes/ca.cnf" -gencrl -cert int.crt -keyfile int.key -out int.crl
+CADIR=db-ca run ca -config "$recipes/ca.cnf" -gencrl -cert ca.crt -keyfile ca.key -out ca.crl
+cat ca.crl int.crl >crl.pem
+
+# What a server sends: the leaf, then the certificates that lead to the root.
+for n in good expired notyet wronghost revoked rsa1024 sha1 cnonly dnsonly wildcard \
+	noserverauth ecdsa client; do
+	cat "$n.crt" int.crt >"$n.chain.pem"
+done
+for n in selfsigned untrusted badclient; do cp "$n.crt" "$n.chain.pem"; done
+cat leafsigned.crt good.crt int.crt >leafsigned.chain.pem
+cat ca.crt int.crt >ca+int.pem
+cat client.crt client.key >client.pem
+
+# Self-check: the good chain verifies and the expired one fails as expired.
+openssl verify -CAfile ca.crt -untrusted int.crt good.crt >/dev/null ||
+	{ echo "gen-certs.sh: good.crt does not verify" >&2; exit 1; }
+if openssl verify -CAfile ca.crt -untrusted int.crt expired.crt >"$tmp/v" 2>&1 ||
+	! grep -q 'certificate has expired' "$tmp/v"; then
+	echo "gen-certs.sh: expired.crt is not reported as expired" >&2
+	exit 1
+fi
+
+mkdir -p "$out"
+rm -f "$out"/*.crt "$out"/*.key "$out"/*.pem
+cp ./*.crt ./*.key ./*.pem "$out"/
+chmod 600 "$out"/*.key
+echo "gen-certs.sh: $(ls ./*.crt | wc -l) certificates in $out"

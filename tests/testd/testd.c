@@ -1,0 +1,716 @@
+/*
+ * srecv-testd - a loopback test server for plain TCP and TLS that can
+ * misbehave on purpose (truncate, reset, stall, garbage). Serves one
+ * connection at a time in the foreground; prints its port once listening so
+ * tests wait for that line instead of sleeping. Test tool: not for the open
+ * internet, binds loopback by default.
+ */
+#define _GNU_SOURCE /* accept4 */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "pattern.h"
+
+enum then { THEN_CLOSE, THEN_TRUNCATE, THEN_RESET, THEN_STALL };
+
+struct opts {
+	const char *listen, *port_file;
+	int port;
+	long count;
+	int tls;
+	const char *cert, *key, *client_ca, *alpn;
+	int tls_min, tls_max;
+	long recv_bytes;
+	int recv_line, echo;
+	char *send_text; /* owned, unescaped */
+	size_t send_text_len;
+	unsigned long long send_bytes;
+	const char *send_file;
+	long delay_ms, drip_ms;
+	size_t chunk;
+	enum then then;
+	int stall_handshake, garbage, reset_on_accept;
+};
+
+/* One accepted connection: the socket and, in TLS mode, its SSL. */
+struct peer {
+	int fd;
+	SSL *ssl; /* owned */
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("srecv-testd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("srecv-testd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see srecv-testd --help)\n", stderr);
+	exit(2);
+}
+
+static void help(void)
+{
+	fputs("usage: srecv-testd [OPTIONS]\n"
+	      "A loopback test server for plain TCP and TLS that misbehaves on request.\n"
+	      "Prints the port on stdout once listening; serves one connection at a time.\n"
+	      "\nListening\n"
+	      "  --listen ADDR       address to bind (default 127.0.0.1; ::1 for IPv6)\n"
+	      "  --port N            port (default 0: the kernel picks one)\n"
+	      "  --port-file FILE    also write the port to FILE when ready\n"
+	      "  --count N           exit after N connections (default 0: forever)\n"
+	      "\nTLS\n"
+	      "  --tls               serve TLS\n"
+	      "  --cert FILE         certificate chain (PEM, leaf first); --key FILE its key\n"
+	      "  --client-ca FILE    require a client certificate issued by these CAs\n"
+	      "  --tls-min VER       1.2 or 1.3; --tls-max VER likewise\n"
+	      "  --alpn LIST         comma-separated protocols to accept\n"
+	      "\nRequest (read before responding)\n"
+	      "  --recv-bytes N      read N bytes (fewer if the client closes)\n"
+	      "  --recv-line         read up to the first newline\n"
+	      "  --echo              start the response with the request bytes\n"
+	      "\nResponse\n"
+	      "  --send TEXT         send TEXT (escapes \\r \\n \\t \\0 \\\\ \\xHH)\n"
+	      "  --send-bytes N      send N bytes of the standard pattern (K, M, G suffixes)\n"
+	      "  --send-file FILE    send FILE\n"
+	      "  --delay-ms N        wait N ms before responding\n"
+	      "  --drip-ms N         send one byte every N ms\n"
+	      "  --chunk N           write size (default 16384)\n"
+	      "\nEnding (--then MODE)\n"
+	      "  close               close_notify (TLS), then FIN (default)\n"
+	      "  truncate            FIN without close_notify\n"
+	      "  reset               RST once every byte sent was acknowledged\n"
+	      "  stall               stay open and silent until the client closes\n"
+	      "\nFaults before the stream\n"
+	      "  --stall-handshake   accept TCP, never answer the TLS ClientHello\n"
+	      "  --garbage           answer the first bytes with non-TLS garbage, close\n"
+	      "  --reset-on-accept   RST right after accept\n",
+	      stdout);
+}
+
+static unsigned long long parse_size(const char *opt, const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		usage_error("%s: invalid number '%s'", opt, s);
+	switch (*end) {
+	case 'K': v <<= 10; end++; break;
+	case 'M': v <<= 20; end++; break;
+	case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end != '\0')
+		usage_error("%s: invalid number '%s'", opt, s);
+	return v;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static char *unescape(const char *s, size_t *len)
+{
+	char *out = malloc(strlen(s) + 1);
+	size_t o = 0;
+
+	if (out == NULL)
+		usage_error("out of memory");
+	for (; *s; s++) {
+		if (*s != '\\') {
+			out[o++] = *s;
+			continue;
+		}
+		switch (*++s) {
+		case 'r': out[o++] = '\r'; break;
+		case 'n': out[o++] = '\n'; break;
+		case 't': out[o++] = '\t'; break;
+		case '0': out[o++] = '\0'; break;
+		case '\\': out[o++] = '\\'; break;
+		case 'x':
+			if (hexval(s[1]) < 0 || hexval(s[2]) < 0)
+				usage_error("--send: \\x needs two hex digits");
+			out[o++] = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+			s += 2;
+			break;
+		default:
+			usage_error("--send: unknown escape '\\%c'", *s ? *s : ' ');
+		}
+	}
+	*len = o;
+	return out;
+}
+
+static int parse_version(const char *opt, const char *s)
+{
+	if (strcmp(s, "1.2") == 0)
+		return TLS1_2_VERSION;
+	if (strcmp(s, "1.3") == 0)
+		return TLS1_3_VERSION;
+	usage_error("%s: '%s' is not 1.2 or 1.3", opt, s);
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+	enum { O_LISTEN = 256, O_PORT, O_PORT_FILE, O_COUNT, O_TLS, O_CERT, O_KEY, O_CLIENT_CA,
+	       O_TLS_MIN, O_TLS_MAX, O_ALPN, O_RECV_BYTES, O_RECV_LINE, O_ECHO, O_SEND,
+	       O_SEND_BYTES, O_SEND_FILE, O_DELAY, O_DRIP, O_CHUNK, O_THEN, O_STALL_HS,
+	       O_GARBAGE, O_RESET_ACCEPT };
+	static const struct option lo[] = {
+		{"listen", 1, 0, O_LISTEN}, {"port", 1, 0, O_PORT},
+		{"port-file", 1, 0, O_PORT_FILE}, {"count", 1, 0, O_COUNT},
+		{"tls", 0, 0, O_TLS}, {"cert", 1, 0, O_CERT}, {"key", 1, 0, O_KEY},
+		{"client-ca", 1, 0, O_CLIENT_CA}, {"tls-min", 1, 0, O_TLS_MIN},
+		{"tls-max", 1, 0, O_TLS_MAX}, {"alpn", 1, 0, O_ALPN},
+		{"recv-bytes", 1, 0, O_RECV_BYTES}, {"recv-line", 0, 0, O_RECV_LINE},
+		{"echo", 0, 0, O_ECHO}, {"send", 1, 0, O_SEND}, {"send-bytes", 1, 0, O_SEND_BYTES},
+		{"send-file", 1, 0, O_SEND_FILE}, {"delay-ms", 1, 0, O_DELAY},
+		{"drip-ms", 1, 0, O_DRIP}, {"chunk", 1, 0, O_CHUNK}, {"then", 1, 0, O_THEN},
+		{"stall-handshake", 0, 0, O_STALL_HS}, {"garbage", 0, 0, O_GARBAGE},
+		{"reset-on-accept", 0, 0, O_RESET_ACCEPT}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->listen = "127.0.0.1";
+	o->chunk = 16384;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case O_LISTEN: o->listen = optarg; break;
+		case O_PORT: o->port = (int)parse_size("--port", optarg); break;
+		case O_PORT_FILE: o->port_file = optarg; break;
+		case O_COUNT: o->count = (long)parse_size("--count", optarg); break;
+		case O_TLS: o->tls = 1; break;
+		case O_CERT: o->cert = optarg; break;
+		case O_KEY: o->key = optarg; break;
+		case O_CLIENT_CA: o->client_ca = optarg; break;
+		case O_TLS_MIN: o->tls_min = parse_version("--tls-min", optarg); break;
+		case O_TLS_MAX: o->tls_max = parse_version("--tls-max", optarg); break;
+		case O_ALPN: o->alpn = optarg; break;
+		case O_RECV_BYTES: o->recv_bytes = (long)parse_size("--recv-bytes", optarg); break;
+		case O_RECV_LINE: o->recv_line = 1; break;
+		case O_ECHO: o->echo = 1; break;
+		case O_SEND:
+			free(o->send_text);
+			o->send_text = unescape(optarg, &o->send_text_len);
+			break;
+		case O_SEND_BYTES: o->send_bytes = parse_size("--send-bytes", optarg); break;
+		case O_SEND_FILE: o->send_file = optarg; break;
+		case O_DELAY: o->delay_ms = (long)parse_size("--delay-ms", optarg); break;
+		case O_DRIP: o->drip_ms = (long)parse_size("--drip-ms", optarg); break;
+		case O_CHUNK: o->chunk = (size_t)parse_size("--chunk", optarg); break;
+		case O_THEN:
+			if (strcmp(optarg, "close") == 0)
+				o->then = THEN_CLOSE;
+			else if (strcmp(optarg, "truncate") == 0)
+				o->then = THEN_TRUNCATE;
+			else if (strcmp(optarg, "reset") == 0)
+				o->then = THEN_RESET;
+			else if (strcmp(optarg, "stall") == 0)
+				o->then = THEN_STALL;
+			else
+				usage_error("--then: '%s' is not close, truncate, reset or stall", optarg);
+			break;
+		case O_STALL_HS: o->stall_handshake = 1; break;
+		case O_GARBAGE: o->garbage = 1; break;
+		case O_RESET_ACCEPT: o->reset_on_accept = 1; break;
+		case 'h': help(); exit(0);
+		default:
+			usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->port < 0 || o->port > 65535)
+		usage_error("--port: out of range");
+	if (o->chunk == 0 || o->chunk > (1u << 20))
+		usage_error("--chunk: must be 1..1M");
+	if (o->tls && o->cert == NULL)
+		usage_error("--tls needs --cert");
+	if (!o->tls && (o->cert || o->client_ca || o->stall_handshake || o->alpn))
+		usage_error("TLS options need --tls");
+	if (o->key == NULL)
+		o->key = o->cert;
+}
+
+static void ssl_errors(const char *what)
+{
+	unsigned long e = ERR_get_error();
+
+	warnx("%s: %s", what, e ? ERR_reason_error_string(e) : "unknown error");
+	ERR_clear_error();
+}
+
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		       const unsigned char *in, unsigned int inlen, void *arg)
+{
+	const char *list = arg;
+	unsigned int i;
+
+	(void)ssl;
+	/* The first protocol the client offers that we were told to accept. */
+	for (i = 0; i < inlen; i += 1u + in[i]) {
+		const char *p = list;
+		size_t l = in[i];
+
+		while (p && *p) {
+			const char *end = strchr(p, ',');
+			size_t pl = end ? (size_t)(end - p) : strlen(p);
+
+			if (pl == l && i + 1 + l <= inlen && memcmp(p, in + i + 1, l) == 0) {
+				*out = in + i + 1;
+				*outlen = (unsigned char)l;
+				return SSL_TLSEXT_ERR_OK;
+			}
+			p = end ? end + 1 : NULL;
+		}
+	}
+	return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+static SSL_CTX *make_ctx(const struct opts *o)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL)
+		goto fail;
+	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		ssl_errors("cannot load --cert/--key");
+		goto fail;
+	}
+	/* Test certificates include deliberately weak ones (RSA-1024, SHA-1):
+	 * the server must be able to serve them so the client can refuse them. */
+	SSL_CTX_set_security_level(ctx, 0);
+	if ((o->tls_min && !SSL_CTX_set_min_proto_version(ctx, o->tls_min)) ||
+	    (o->tls_max && !SSL_CTX_set_max_proto_version(ctx, o->tls_max))) {
+		ssl_errors("cannot set TLS versions");
+		goto fail;
+	}
+	if (o->client_ca) {
+		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(o->client_ca);
+
+		if (names == NULL || SSL_CTX_load_verify_file(ctx, o->client_ca) != 1) {
+			sk_X509_NAME_pop_free(names, X509_NAME_free);
+			ssl_errors("cannot load --client-ca");
+			goto fail;
+		}
+		SSL_CTX_set_client_CA_list(ctx, names);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	}
+	if (o->alpn)
+		SSL_CTX_set_alpn_select_cb(ctx, alpn_select, (void *)o->alpn);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static int listen_on(const struct opts *o, int *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, o->listen, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)o->port);
+		len = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, o->listen, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)o->port);
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		usage_error("--listen: '%s' is not an IP address", o->listen);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 16) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		warnx("cannot listen on %s port %d: %s", o->listen, o->port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+					      : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
+static int write_port_file(const char *path, int port)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	f = fopen(tmp, "w");
+	if (f == NULL || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+		warnx("cannot write --port-file '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (!stop && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Write all of buf; 0 or -1 when the client went away (or we were told to stop). */
+static int peer_write(struct peer *p, const void *buf, size_t len)
+{
+	const char *b = buf;
+
+	while (len > 0 && !stop) {
+		size_t n = 0;
+
+		if (p->ssl) {
+			if (SSL_write_ex(p->ssl, b, len, &n) != 1) {
+				ERR_clear_error();
+				return -1;
+			}
+		} else {
+			ssize_t r = send(p->fd, b, len, MSG_NOSIGNAL);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return -1;
+			n = (size_t)r;
+		}
+		b += n;
+		len -= n;
+	}
+	return stop ? -1 : 0;
+}
+
+static ssize_t peer_read(struct peer *p, void *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	if (p->ssl) {
+		if (SSL_read_ex(p->ssl, buf, len, &n) == 1)
+			return (ssize_t)n;
+		ERR_clear_error();
+		return 0;
+	}
+	do
+		r = recv(p->fd, buf, len, 0);
+	while (r < 0 && errno == EINTR && !stop);
+	return r < 0 ? 0 : r;
+}
+
+/* Send one piece of the response, in --chunk writes or dripped. */
+static int respond(struct peer *p, const struct opts *o, const unsigned char *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len && !stop) {
+		size_t n = o->drip_ms ? 1 : (len - off < o->chunk ? len - off : o->chunk);
+
+		if (peer_write(p, buf + off, n) != 0)
+			return -1;
+		off += n;
+		if (o->drip_ms)
+			sleep_ms(o->drip_ms);
+	}
+	return stop ? -1 : 0;
+}
+
+static int send_file(struct peer *p, const struct opts *o)
+{
+	unsigned char buf[65536];
+	int fd = open(o->send_file, O_RDONLY | O_CLOEXEC), rc = 0;
+	ssize_t r;
+
+	if (fd < 0) {
+		warnx("cannot open --send-file '%s': %s", o->send_file, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (r = read(fd, buf, sizeof(buf))) > 0)
+		rc = respond(p, o, buf, (size_t)r);
+	close(fd);
+	return rc;
+}
+
+static int send_pattern(struct peer *p, const struct opts *o)
+{
+	static unsigned char buf[1 << 16];
+	unsigned long long off = 0;
+
+	while (off < o->send_bytes) {
+		size_t n = o->send_bytes - off < sizeof(buf) ? (size_t)(o->send_bytes - off)
+							       : sizeof(buf);
+
+		srecv_pattern(buf, off, n);
+		if (respond(p, o, buf, n) != 0)
+			return -1;
+		off += n;
+	}
+	return 0;
+}
+
+/* Hold the connection, discarding input, until the client closes (or stop). */
+static void hold(int fd)
+{
+	char buf[4096];
+
+	while (!stop) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		int r = poll(&pf, 1, 100);
+
+		if (r > 0 && recv(fd, buf, sizeof(buf), 0) <= 0)
+			return;
+	}
+}
+
+/* Orderly end of our side: FIN, then read until the client closes (bounded),
+ * so unread client bytes cannot turn our close into an RST that would cost
+ * the client data still in flight. */
+static void finish(int fd)
+{
+	char buf[4096];
+	int i;
+
+	shutdown(fd, SHUT_WR);
+	for (i = 0; i < 10 && !stop; i++) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+
+		if (poll(&pf, 1, 100) > 0 && recv(fd, buf, sizeof(buf), 0) <= 0)
+			return;
+	}
+}
+
+static void reset(int fd)
+{
+	struct linger lg = {1, 0};
+	int i, unsent = 0;
+
+	/* SIOCOUTQ: bytes not yet acknowledged; an RST while data is in flight
+	 * would discard it, and the test would not know how much arrived. */
+	for (i = 0; i < 5000; i++) {
+		if (ioctl(fd, SIOCOUTQ, &unsent) != 0 || unsent == 0)
+			break;
+		sleep_ms(1);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+static void garbage(int fd)
+{
+	static const char junk[64] = "HTTP/1.0 400 garbage\r\nThis is not TLS at all.\r\n\r\n"
+				     "0123456789abc";
+	char buf[4096];
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+
+	if (poll(&pf, 1, 5000) > 0)
+		(void)recv(fd, buf, sizeof(buf), 0);
+	(void)send(fd, junk, sizeof(junk), MSG_NOSIGNAL);
+	finish(fd);
+}
+
+static int read_request(struct peer *p, const struct opts *o, unsigned char **req, size_t *len)
+{
+	size_t cap = 4096;
+
+	*len = 0;
+	*req = malloc(cap);
+	if (*req == NULL)
+		return -1;
+	while (!stop) {
+		ssize_t r;
+
+		if (o->recv_bytes && *len >= (size_t)o->recv_bytes)
+			break;
+		if (o->recv_line && memchr(*req, '\n', *len))
+			break;
+		if (*len == cap) {
+			unsigned char *n = realloc(*req, cap * 2);
+
+			if (n == NULL)
+				return -1;
+			*req = n;
+			cap *= 2;
+		}
+		r = peer_read(p, *req + *len,
+			      o->recv_bytes ? (size_t)o->recv_bytes - *len < cap - *len
+						      ? (size_t)o->recv_bytes - *len
+						      : cap - *len
+					    : 1 /* a line: byte by byte, never past it */);
+		if (r <= 0)
+			break;
+		*len += (size_t)r;
+	}
+	return 0;
+}
+
+static void serve(int fd, SSL_CTX *ctx, const struct opts *o)
+{
+	struct peer p = {fd, NULL};
+	unsigned char *req = NULL;
+	size_t req_len = 0;
+
+	if (o->reset_on_accept) {
+		reset(fd);
+		return;
+	}
+	if (o->stall_handshake) {
+		hold(fd);
+		return;
+	}
+	if (o->garbage) {
+		garbage(fd);
+		return;
+	}
+	if (ctx) {
+		p.ssl = SSL_new(ctx);
+		if (p.ssl == NULL || SSL_set_fd(p.ssl, fd) != 1) {
+			ssl_errors("SSL_new");
+			goto out;
+		}
+		if (SSL_accept(p.ssl) != 1) {
+			ssl_errors("handshake failed");
+			SSL_set_quiet_shutdown(p.ssl, 1);
+			goto out;
+		}
+	}
+	if ((o->recv_bytes || o->recv_line) && read_request(&p, o, &req, &req_len) != 0)
+		goto out;
+	if (o->delay_ms)
+		sleep_ms(o->delay_ms);
+	if (o->echo && req_len && respond(&p, o, req, req_len) != 0)
+		goto out;
+	if (o->send_text && respond(&p, o, (unsigned char *)o->send_text, o->send_text_len) != 0)
+		goto out;
+	if (o->send_file && send_file(&p, o) != 0)
+		goto out;
+	if (o->send_bytes && send_pattern(&p, o) != 0)
+		goto out;
+	switch (o->then) {
+	case THEN_CLOSE:
+		if (p.ssl && SSL_shutdown(p.ssl) < 0)
+			ERR_clear_error();
+		finish(fd);
+		break;
+	case THEN_TRUNCATE:
+		finish(fd);
+		break;
+	case THEN_RESET:
+		reset(fd);
+		break;
+	case THEN_STALL:
+		hold(fd);
+		break;
+	}
+out:
+	if (p.ssl) {
+		/* Whatever the ending, SSL_free must not send anything more. */
+		SSL_set_quiet_shutdown(p.ssl, 1);
+		SSL_free(p.ssl);
+	}
+	free(req);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct sigaction sa;
+	SSL_CTX *ctx = NULL;
+	int lfd, port = 0, rc = 1;
+	long served = 0;
+
+	parse(argc, argv, &o);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: blocking calls return EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (o.tls && (ctx = make_ctx(&o)) == NULL)
+		goto out;
+	lfd = listen_on(&o, &port);
+	if (lfd < 0)
+		goto out;
+	if (o.port_file && write_port_file(o.port_file, port) != 0) {
+		close(lfd);
+		goto out;
+	}
+	printf("%d\n", port);
+	fflush(stdout);
+
+	while (!stop && (o.count == 0 || served < o.count)) {
+		struct pollfd pf = {.fd = lfd, .events = POLLIN};
+		int fd;
+
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		served++;
+		serve(fd, ctx, &o);
+		close(fd);
+	}
+	close(lfd);
+	rc = 0;
+out:
+	SSL_CTX_free(ctx);
+	free(o.send_text);
+	return rc;
+}
