@@ -3,6 +3,7 @@
  * the per-connection string store behind srecv_info. The first error set on
  * a connection wins: outer layers never overwrite the innermost reason.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,18 @@ srecv_status sr_cfg_seterr(srecv_config *cfg, const char *fmt, ...)
 	vsnprintf(cfg->err, sizeof(cfg->err), fmt, ap);
 	va_end(ap);
 	return SRECV_EUSAGE;
+}
+
+const char *sr_sock_strerror(int err)
+{
+	switch (err) {
+	case ECONNRESET: return "connection reset by peer";
+	case EPIPE: return "connection closed by peer";
+	case ETIMEDOUT: return "connection timed out";
+	case EHOSTUNREACH: return "host unreachable";
+	case ENETUNREACH: return "network unreachable";
+	default: return strerror(err);
+	}
 }
 
 const char *srecv_error(const srecv_conn *c)

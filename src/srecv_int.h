@@ -123,6 +123,8 @@ struct srecv_conn {
 /* err.c */
 void sr_seterr(srecv_conn *c, srecv_status st, const char *fmt, ...) SR_PRINTF(3, 4);
 srecv_status sr_cfg_seterr(srecv_config *cfg, const char *fmt, ...) SR_PRINTF(2, 3);
+/* strerror() for socket errors, worded for the error line. */
+const char *sr_sock_strerror(int err);
 /* Copy s into c's string store; NULL when s is NULL or out of memory. */
 const char *sr_keep(srecv_conn *c, const char *s);
 

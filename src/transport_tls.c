@@ -252,13 +252,13 @@ static sr_io io_result(srecv_conn *c, int ret, int in_handshake)
 		if (err == 0 && sys_errno != 0 && sys_errno != EAGAIN) {
 			if (in_handshake)
 				sr_seterr(c, SRECV_EHANDSHAKE, "TLS handshake failed: %s",
-					  strerror(sys_errno));
+					  sr_sock_strerror(sys_errno));
 			else if (before_data)
 				sr_seterr(c, SRECV_ECONNECT, "connection failed: %s before any data",
-					  strerror(sys_errno));
+					  sr_sock_strerror(sys_errno));
 			else
 				sr_seterr(c, SRECV_ETRUNCATED, "stream truncated: %s after %llu bytes",
-					  strerror(sys_errno), got);
+					  sr_sock_strerror(sys_errno), got);
 			goto out;
 		}
 		if (err == 0)
