@@ -19,7 +19,7 @@
 #define SR_PRINTF(f, a)
 #endif
 
-#define SR_ERRLEN 512
+#define SR_ERRLEN 1024
 #define SR_PIN_LEN 32 /* SHA-256 */
 
 struct srecv_config {
@@ -90,7 +90,7 @@ struct sr_verify_fail {
 	int err; /* X509_V_OK when none */
 	int depth;
 	char subject[256];
-	char detail[256]; /* extra words: dates, names */
+	char detail[512]; /* extra words: dates, names */
 };
 
 /* Strings handed out through srecv_info live here until srecv_conn_free. */

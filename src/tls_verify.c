@@ -211,23 +211,23 @@ static void failure_detail(srecv_conn *c, X509 *x, int err, char *out, size_t le
 	switch (err) {
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		time_string(X509_get0_notAfter(x), buf, sizeof(buf));
-		snprintf(out, len, " (expired %s)", buf);
+		snprintf(out, len, " (expired %.40s)", buf);
 		break;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 		time_string(X509_get0_notBefore(x), buf, sizeof(buf));
-		snprintf(out, len, " (valid from %s)", buf);
+		snprintf(out, len, " (valid from %.40s)", buf);
 		break;
 	case X509_V_ERR_HOSTNAME_MISMATCH:
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
 		san_list(x, buf, sizeof(buf));
-		snprintf(out, len, ": '%s' is not among the certificate's names (%s)", c->peer_name,
-			 buf);
+		snprintf(out, len, ": '%.100s' is not among the certificate's names (%.300s)",
+			 c->peer_name, buf);
 		break;
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
 		name_string(X509_get_issuer_name(x), buf, sizeof(buf));
-		snprintf(out, len, " (issuer '%s' is not trusted, or the server did not send it)",
+		snprintf(out, len, " (issuer '%.300s' is not trusted, or the server did not send it)",
 			 buf);
 		break;
 	default:

@@ -1,0 +1,369 @@
+/*
+ * check_lib.c - libsrecv through its public API alone: config validation,
+ * and the dialer (Happy Eyeballs, refusal, resolver hook, deadlines, cancel)
+ * against real loopback sockets. No srecv binary, no test server.
+ */
+#define _DEFAULT_SOURCE
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "srecv.h"
+
+/* A loopback listener; with backlog 0 and its queue filled it drops SYNs,
+ * which is how a black-holed address looks from here. */
+struct listener {
+	int fd;
+	int port;
+	int fillers[4];
+	int nfill;
+};
+
+static void listener_open(struct listener *l, int backlog)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	memset(l, 0, sizeof(*l));
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l->fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(l->fd, 0);
+	ck_assert_int_eq(bind(l->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(l->fd, backlog), 0);
+	ck_assert_int_eq(getsockname(l->fd, (struct sockaddr *)&a, &len), 0);
+	l->port = ntohs(a.sin_port);
+}
+
+/* Fill the accept queue so further SYNs are dropped. Connections are
+ * established by the kernel without accept(), so their connect completes. */
+static void listener_blackhole(struct listener *l)
+{
+	struct sockaddr_in a;
+	int i;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)l->port);
+	for (i = 0; i < 3; i++) {
+		l->fillers[i] = socket(AF_INET, SOCK_STREAM, 0);
+		ck_assert_int_ge(l->fillers[i], 0);
+		/* blocking connect: returns once the handshake is queued, or is
+		 * itself dropped and retried; do not wait for that. */
+		struct timeval tv = {0, 200000};
+		setsockopt(l->fillers[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		(void)connect(l->fillers[i], (struct sockaddr *)&a, sizeof(a));
+		l->nfill++;
+	}
+}
+
+static void listener_close(struct listener *l)
+{
+	int i;
+
+	for (i = 0; i < l->nfill; i++)
+		close(l->fillers[i]);
+	close(l->fd);
+}
+
+static int free_port(void)
+{
+	struct listener l;
+	int port;
+
+	listener_open(&l, 1);
+	port = l.port;
+	close(l.fd);
+	return port;
+}
+
+/* Resolver hook: returns the ports in ports[] as 127.0.0.1 addresses (or as
+ * ::1 when negative). */
+struct fake_dns {
+	int ports[4];
+	size_t n;
+};
+
+static srecv_status fake_resolve(void *arg, const char *host, const char *port, int family,
+				 struct sockaddr_storage *out, size_t max, size_t *n)
+{
+	const struct fake_dns *d = arg;
+	size_t i;
+
+	(void)host;
+	(void)port;
+	(void)family;
+	for (i = 0; i < d->n && i < max; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		if (d->ports[i] >= 0) {
+			struct sockaddr_in *a = (struct sockaddr_in *)&out[i];
+
+			a->sin_family = AF_INET;
+			a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			a->sin_port = htons((uint16_t)d->ports[i]);
+		} else {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&out[i];
+
+			a->sin6_family = AF_INET6;
+			a->sin6_addr = in6addr_loopback;
+			a->sin6_port = htons((uint16_t)-d->ports[i]);
+		}
+	}
+	*n = i;
+	return SRECV_OK;
+}
+
+START_TEST(happy_eyeballs_skips_black_hole)
+{
+	struct listener bh, good;
+	struct fake_dns dns;
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	char port[16];
+
+	listener_open(&bh, 0);
+	listener_blackhole(&bh);
+	listener_open(&good, 8);
+	dns.ports[0] = bh.port;
+	dns.ports[1] = good.port;
+	dns.n = 2;
+	ck_assert_int_eq(srecv_config_set_resolver(cfg, fake_resolve, &dns), SRECV_OK);
+	/* 20 s connect timeout: without Happy Eyeballs this test would take it all. */
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 20000, 0, 0), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	snprintf(port, sizeof(port), "%d", good.port);
+	ck_assert_int_eq(srecv_connect(c, "dual.test", port), SRECV_OK);
+	ck_assert_str_eq(srecv_conn_info(c)->address, "127.0.0.1");
+	/* The second attempt starts 250 ms after the first; allow a wide margin
+	 * for a loaded machine, still far below the 20 s the first would take. */
+	ck_assert_double_lt(srecv_conn_info(c)->connect_ms, 5000.0);
+	ck_assert_double_ge(srecv_conn_info(c)->connect_ms, 200.0);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	listener_close(&bh);
+	listener_close(&good);
+}
+END_TEST
+
+START_TEST(all_refused_reports_last_address)
+{
+	struct fake_dns dns = {{free_port(), free_port()}, 2};
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	char want[64];
+
+	srecv_config_set_resolver(cfg, fake_resolve, &dns);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "refused.test", "1"), SRECV_ECONNECT);
+	snprintf(want, sizeof(want), "connection failed: 127.0.0.1 port 1: Connection refused");
+	ck_assert_str_eq(srecv_error(c), want);
+	ck_assert_ptr_null(srecv_conn_info(c)->address);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+}
+END_TEST
+
+START_TEST(resolver_family_filter)
+{
+	struct fake_dns dns = {{-443}, 1}; /* only an IPv6 address */
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+
+	srecv_config_set_resolver(cfg, fake_resolve, &dns);
+	ck_assert_int_eq(srecv_config_set_family(cfg, 4), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "v6only.test", "443"), SRECV_ERESOLVE);
+	ck_assert_str_eq(srecv_error(c), "cannot resolve 'v6only.test': no IPv4 address");
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+}
+END_TEST
+
+START_TEST(unresolvable_name)
+{
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c = srecv_conn_new(cfg);
+
+	/* RFC 6761: .invalid never resolves. */
+	ck_assert_int_eq(srecv_connect(c, "nosuch.invalid", "80"), SRECV_ERESOLVE);
+	ck_assert_msg(strncmp(srecv_error(c), "cannot resolve 'nosuch.invalid': ", 33) == 0, "%s",
+		      srecv_error(c));
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+}
+END_TEST
+
+START_TEST(connect_timeout_on_black_hole)
+{
+	struct listener bh;
+	struct fake_dns dns;
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+
+	listener_open(&bh, 0);
+	listener_blackhole(&bh);
+	dns.ports[0] = bh.port;
+	dns.n = 1;
+	srecv_config_set_resolver(cfg, fake_resolve, &dns);
+	srecv_config_set_timeouts(cfg, 300, 0, 0);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "hole.test", "1"), SRECV_ETIMEOUT);
+	ck_assert_str_eq(srecv_error(c),
+			 "timeout: connection not established within 0.3 s (--connect-timeout)");
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	listener_close(&bh);
+}
+END_TEST
+
+START_TEST(cancel_fd_interrupts_wait)
+{
+	struct listener bh;
+	struct fake_dns dns;
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(write(p[1], "x", 1), 1);
+	listener_open(&bh, 0);
+	listener_blackhole(&bh);
+	dns.ports[0] = bh.port;
+	dns.n = 1;
+	srecv_config_set_resolver(cfg, fake_resolve, &dns);
+	srecv_config_set_cancel_fd(cfg, p[0]);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "hole.test", "1"), SRECV_ECANCELED);
+	ck_assert_str_eq(srecv_error(c), "interrupted");
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	listener_close(&bh);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+START_TEST(recv_refuses_empty_buffer)
+{
+	struct listener l;
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c = srecv_conn_new(cfg);
+	char port[16], buf[4];
+	size_t n = 99;
+
+	listener_open(&l, 4);
+	snprintf(port, sizeof(port), "%d", l.port);
+	ck_assert_int_eq(srecv_connect(c, "127.0.0.1", port), SRECV_OK);
+	ck_assert_int_eq(srecv_recv(c, buf, 0, &n), SRECV_EUSAGE);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_str_eq(srecv_error(c), ""); /* the connection is still usable */
+	srecv_close(c);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	listener_close(&l);
+}
+END_TEST
+
+/* Config validation: a table of (setter input, expected status, error). */
+START_TEST(pins_validation)
+{
+	static const struct {
+		const char *pins;
+		srecv_status want;
+	} rows[] = {
+		{"sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SRECV_OK},
+		{"sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=;"
+		 "sha256//BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=",
+		 SRECV_OK},
+		{"", SRECV_EUSAGE},
+		{"sha1//AAAAAAAAAAAAAAAAAAAAAAAAAAA=", SRECV_EUSAGE},
+		{"sha256//AAAA", SRECV_EUSAGE},
+		{"sha256//!!!!AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SRECV_EUSAGE},
+		{"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SRECV_EUSAGE},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		srecv_config *cfg = srecv_config_new();
+
+		ck_assert_msg(srecv_config_set_pins(cfg, rows[i].pins) == rows[i].want,
+			      "row %zu (%s): %s", i, rows[i].pins, srecv_config_error(cfg));
+		if (rows[i].want != SRECV_OK)
+			ck_assert_msg(strncmp(srecv_config_error(cfg), "--pin: ", 7) == 0, "%s",
+				      srecv_config_error(cfg));
+		srecv_config_free(cfg);
+	}
+}
+END_TEST
+
+START_TEST(other_setters_validate)
+{
+	srecv_config *cfg = srecv_config_new();
+
+	ck_assert_int_eq(srecv_config_set_servername(cfg, ""), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg), "--servername: empty name");
+	ck_assert_int_eq(srecv_config_set_tls_versions(cfg, "1.1", NULL), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg),
+			 "--tls-min: '1.1' is not a TLS version (1.2 or 1.3)");
+	ck_assert_int_eq(srecv_config_set_tls_versions(cfg, "1.3", "1.2"), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_tls_versions(cfg, "1.3", "1.3"), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_alpn(cfg, "h2,,http/1.1"), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_alpn(cfg, "h2,http/1.1"), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_ca_file(cfg, "/nonexistent/ca.pem"), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg),
+			 "--cacert: cannot read '/nonexistent/ca.pem': No such file or directory");
+	ck_assert_int_eq(srecv_config_set_family(cfg, 5), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, -1, 0, 0), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_ciphers(cfg, "", NULL), SRECV_EUSAGE);
+	srecv_config_free(cfg);
+	srecv_config_free(NULL);
+	srecv_conn_free(NULL);
+}
+END_TEST
+
+START_TEST(status_strings)
+{
+	int s;
+
+	for (s = SRECV_OK; s <= SRECV_ECANCELED; s++)
+		ck_assert_str_ne(srecv_status_str((srecv_status)s), "unknown status");
+	ck_assert_str_eq(srecv_status_str(SRECV_EVERIFY), "certificate verification failed");
+	ck_assert_str_eq(srecv_version(), SRECV_VERSION_STRING);
+	ck_assert_ptr_nonnull(strstr(srecv_openssl_version(), "OpenSSL"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("lib");
+	TCase *dial = tcase_create("dial");
+	TCase *config = tcase_create("config");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(dial, 30);
+	tcase_add_test(dial, happy_eyeballs_skips_black_hole);
+	tcase_add_test(dial, all_refused_reports_last_address);
+	tcase_add_test(dial, resolver_family_filter);
+	tcase_add_test(dial, unresolvable_name);
+	tcase_add_test(dial, connect_timeout_on_black_hole);
+	tcase_add_test(dial, cancel_fd_interrupts_wait);
+	tcase_add_test(dial, recv_refuses_empty_buffer);
+	tcase_add_test(config, pins_validation);
+	tcase_add_test(config, other_setters_validate);
+	tcase_add_test(config, status_strings);
+	suite_add_tcase(s, dial);
+	suite_add_tcase(s, config);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,71 @@
+/*
+ * srt.h - support for srecv's integration tests: run srecv-testd and srecv
+ * as real processes, capture their output and exit status, and regenerate
+ * the standard byte pattern. Waits are bounded polls, never sleeps.
+ */
+#ifndef SRT_H
+#define SRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pattern.h"
+
+typedef struct srt_testd {
+	pid_t pid;
+	int port;
+	char portstr[16];
+} srt_testd;
+
+typedef struct srt_result {
+	int code; /* exit code, or 128 + signal */
+	int timed_out;
+	unsigned char *out; /* owned: stdout bytes (NUL-terminated for convenience) */
+	size_t out_len;
+	char *err; /* owned: stderr text */
+	size_t err_len;
+	double secs; /* wall time */
+} srt_result;
+
+/* Run options beyond argv. */
+typedef struct srt_opts {
+	const void *stdin_data; /* NULL: stdin is /dev/null */
+	size_t stdin_len;
+	const char *stdout_path; /* non-NULL: stdout goes to this file instead of being captured */
+	size_t close_stdout_after; /* > 0: close our read end after this many bytes */
+	double timeout_s; /* default 20 */
+	const char *const *env; /* extra NAME=VALUE entries */
+} srt_opts;
+
+/* Start srecv-testd with args (NULL-terminated), wait for its port line. */
+void srt_testd_start(srt_testd *d, const char *const *args);
+/* Stop it (SIGTERM, then SIGKILL); returns its exit status. */
+int srt_testd_stop(srt_testd *d);
+
+/* Run srecv with args (NULL-terminated, without argv[0]). */
+void srt_run(srt_result *r, const char *const *args, const srt_opts *o);
+void srt_result_free(srt_result *r);
+/* Start srecv in the background with stdout to /dev/null; returns its pid. */
+pid_t srt_spawn(const char *const *args);
+/* Wait for pid with a bound; returns exit code or 128 + signal (-1 on timeout). */
+int srt_wait(pid_t pid, double timeout_s);
+
+const char *srt_cert(const char *name); /* "$SRECV_CERTS/name"; static rotating buffers */
+const char *srt_addr(const char *host, int port); /* "host:port"; rotating buffers */
+/* A directory for this test, removed by srt_tmpdir_cleanup. */
+const char *srt_tmpdir(void);
+void srt_tmpdir_cleanup(void);
+int srt_free_port(void);
+int srt_have_ipv6(void);
+/* sha256 of the pattern's first len bytes / of buf, as lowercase hex. */
+void srt_sha256(const void *buf, size_t len, char out[65]);
+void srt_pattern_sha256(uint64_t len, char out[65]);
+/* 1 when buf equals the pattern's first len bytes. */
+int srt_is_pattern(const unsigned char *buf, size_t len);
+/* Number of lines in s. */
+int srt_lines(const char *s);
+/* Size of the file at path, or -1. */
+long long srt_file_size(const char *path);
+
+#endif
