@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up the machine (scripts/setup.sh), builds srecv with -Werror, runs the
+# whole suite with ctest, then builds and runs it again under ASan+UBSan.
+# Ends with ctest's summary line (of the sanitizer pass unless --quick). Usage: scripts/test.sh [--quick] (skip the sanitizer pass)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+bash scripts/setup.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+
+run_suite() { # build-dir, extra cmake args...
+	local dir=$1
+	shift
+	mkdir -p "$dir"
+	echo "== configure $dir ($*)"
+	cmake -S . -B "$dir" -DSRECV_WERROR=ON "$@" >"$dir/configure.log" 2>&1 ||
+		{ cat "$dir/configure.log"; return 1; }
+	echo "== build $dir"
+	if ! cmake --build "$dir" -j"$jobs" >"$dir/build.log" 2>&1; then
+		cat "$dir/build.log"
+		return 1
+	fi
+	echo "== test $dir"
+	(cd "$dir" && ctest --output-on-failure -j"$jobs")
+}
+
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [ "$quick" -eq 0 ]; then
+	# detect_leaks: every allocation must have an owner. halt_on_error keeps
+	# one report per failure readable.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+	run_suite build-asan -DSRECV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+fi
