@@ -108,7 +108,7 @@ done
 for n in selfsigned untrusted badclient; do cp "$n.crt" "$n.chain.pem"; done
 cat leafsigned.crt good.crt int.crt >leafsigned.chain.pem
 cat ca.crt int.crt >ca+int.pem
-cat client.crt client.key >client.pem
+cat client.chain.pem client.key >client.pem
 
 # Self-check: the good chain verifies and the expired one fails as expired.
 openssl verify -CAfile ca.crt -untrusted int.crt good.crt >/dev/null ||

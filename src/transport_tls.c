@@ -118,13 +118,16 @@ static srecv_status load_keypair(srecv_conn *c)
 		ERR_clear_error();
 		return c->status;
 	}
-	if (SSL_CTX_use_PrivateKey_file(c->ctx, cfg->key_file, SSL_FILETYPE_PEM) != 1) {
+	/* SSL_CTX_use_PrivateKey_file(3) already compares the key with the
+	 * certificate; name both files when they do not belong together. */
+	if (SSL_CTX_use_PrivateKey_file(c->ctx, cfg->key_file, SSL_FILETYPE_PEM) != 1 &&
+	    ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
 		sr_seterr(c, SRECV_EUSAGE, "--key: cannot load private key from '%s': %s",
 			  cfg->key_file, ossl_reason("not a PEM private key"));
 		ERR_clear_error();
 		return c->status;
 	}
-	if (SSL_CTX_check_private_key(c->ctx) != 1) {
+	if (ERR_peek_last_error() != 0 || SSL_CTX_check_private_key(c->ctx) != 1) {
 		sr_seterr(c, SRECV_EUSAGE, "--key: private key '%s' does not match certificate '%s'",
 			  cfg->key_file, cfg->cert_file);
 		ERR_clear_error();

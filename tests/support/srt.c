@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +281,42 @@ void srt_run(srt_result *r, const char *const *args, const srt_opts *opts)
 	if (r->err == NULL)
 		append((unsigned char **)&r->err, &r->err_len, &err_cap, "", 0);
 	r->secs = now_s() - start;
+}
+
+#define SRT_MAXARGS 64
+
+static void collect(va_list ap, const char **v)
+{
+	size_t n = 0;
+	const char *a;
+
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		ck_assert_int_lt(n, SRT_MAXARGS);
+		v[n++] = a;
+	}
+	v[n] = NULL;
+}
+
+void srt_testd_startl(srt_testd *d, ...)
+{
+	const char *v[SRT_MAXARGS + 1];
+	va_list ap;
+
+	va_start(ap, d);
+	collect(ap, v);
+	va_end(ap);
+	srt_testd_start(d, v);
+}
+
+void srt_runl(srt_result *r, const srt_opts *o, ...)
+{
+	const char *v[SRT_MAXARGS + 1];
+	va_list ap;
+
+	va_start(ap, o);
+	collect(ap, v);
+	va_end(ap);
+	srt_run(r, v, o);
 }
 
 pid_t srt_spawn(const char *const *args)

@@ -51,6 +51,10 @@ pid_t srt_spawn(const char *const *args);
 /* Wait for pid with a bound; returns exit code or 128 + signal (-1 on timeout). */
 int srt_wait(pid_t pid, double timeout_s);
 
+/* Variadic forms: arguments end with NULL. */
+void srt_testd_startl(srt_testd *d, ...);
+void srt_runl(srt_result *r, const srt_opts *o, ...);
+
 const char *srt_cert(const char *name); /* "$SRECV_CERTS/name"; static rotating buffers */
 const char *srt_addr(const char *host, int port); /* "host:port"; rotating buffers */
 /* A directory for this test, removed by srt_tmpdir_cleanup. */

@@ -323,15 +323,16 @@ static SSL_CTX *make_ctx(const struct opts *o)
 
 	if (ctx == NULL)
 		goto fail;
+	/* Test certificates include deliberately weak ones (RSA-1024, SHA-1):
+	 * the server must be able to load and serve them so the client can
+	 * refuse them. Set before loading: the level is checked at load time. */
+	SSL_CTX_set_security_level(ctx, 0);
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		ssl_errors("cannot load --cert/--key");
 		goto fail;
 	}
-	/* Test certificates include deliberately weak ones (RSA-1024, SHA-1):
-	 * the server must be able to serve them so the client can refuse them. */
-	SSL_CTX_set_security_level(ctx, 0);
 	if ((o->tls_min && !SSL_CTX_set_min_proto_version(ctx, o->tls_min)) ||
 	    (o->tls_max && !SSL_CTX_set_max_proto_version(ctx, o->tls_max))) {
 		ssl_errors("cannot set TLS versions");
