@@ -234,7 +234,7 @@ srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr
 	if (winner < 0) {
 		addr_string(&at[last >= 0 ? last : 0].ss, addr, sizeof(addr));
 		sr_seterr(c, SRECV_ECONNECT, "connection failed: %s port %s: %s", addr, port,
-			  err ? strerror(err) : "no address to try");
+			  err ? sr_sock_strerror(err) : "no address to try");
 		return c->status;
 	}
 	c->fd = at[winner].fd;

@@ -54,6 +54,7 @@ const char *sr_sock_strerror(int err)
 {
 	switch (err) {
 	case ECONNRESET: return "connection reset by peer";
+	case ECONNREFUSED: return "connection refused";
 	case EPIPE: return "connection closed by peer";
 	case ETIMEDOUT: return "connection timed out";
 	case EHOSTUNREACH: return "host unreachable";

@@ -99,8 +99,7 @@ static srecv_status load_crls(srecv_conn *c)
 	/* X509_load_crl_file(3) loads every CRL in the file and returns how
 	 * many; a file holding none is a configuration error. */
 	if (lu == NULL || X509_load_crl_file(lu, c->cfg->crl_file, X509_FILETYPE_PEM) <= 0) {
-		sr_seterr(c, SRECV_EUSAGE, "--crlfile: no CRL found in '%s': %s",
-			  c->cfg->crl_file, ossl_reason("not a PEM CRL file"));
+		sr_seterr(c, SRECV_EUSAGE, "--crlfile: no PEM CRL found in '%s'", c->cfg->crl_file);
 		ERR_clear_error();
 		return c->status;
 	}

@@ -162,7 +162,7 @@ START_TEST(all_refused_reports_last_address)
 	srecv_config_set_resolver(cfg, fake_resolve, &dns);
 	c = srecv_conn_new(cfg);
 	ck_assert_int_eq(srecv_connect(c, "refused.test", "1"), SRECV_ECONNECT);
-	snprintf(want, sizeof(want), "connection failed: 127.0.0.1 port 1: Connection refused");
+	snprintf(want, sizeof(want), "connection failed: 127.0.0.1 port 1: connection refused");
 	ck_assert_str_eq(srecv_error(c), want);
 	ck_assert_ptr_null(srecv_conn_info(c)->address);
 	srecv_conn_free(c);

@@ -1,0 +1,119 @@
+/*
+ * check_cli_usage.c - bad command lines: each row is argv, and the exact
+ * one-line message srecv must print with exit code 2. No network needed:
+ * every one of them must fail before connecting.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "srt.h"
+
+struct row {
+	const char *args[7];
+	const char *err; /* exact stderr */
+};
+
+static const struct row rows[] = {
+	{{NULL}, "srecv: missing HOST:PORT (see srecv --help)\n"},
+	{{"--frob", "h:1"}, "srecv: unknown option '--frob' (see srecv --help)\n"},
+	{{"-z", "h:1"}, "srecv: unknown option '-z' (see srecv --help)\n"},
+	{{"h:1", "extra"}, "srecv: unexpected argument 'extra' after HOST:PORT\n"},
+	{{"--max-time"}, "srecv: option '--max-time' needs a value (see srecv --help)\n"},
+	{{"localhost"}, "srecv: bad address 'localhost': missing :PORT\n"},
+	{{"localhost:"}, "srecv: bad address 'localhost:': missing port\n"},
+	{{":80"}, "srecv: bad address ':80': empty host\n"},
+	{{"h:0"}, "srecv: bad address 'h:0': port must be 1-65535 or a service name\n"},
+	{{"h:70000"}, "srecv: bad address 'h:70000': port must be 1-65535 or a service name\n"},
+	{{"h:8x"}, "srecv: bad address 'h:8x': port must be 1-65535 or a service name\n"},
+	{{"::1:443"}, "srecv: bad address '::1:443': put an IPv6 address in brackets, as in "
+		      "[::1]:443\n"},
+	{{"[::1]443"}, "srecv: bad address '[::1]443': missing :PORT\n"},
+	{{"[::1:443"}, "srecv: bad address '[::1:443': missing ']'\n"},
+	{{"--cacert", "ca.pem", "h:1"}, "srecv: --cacert: requires --tls\n"},
+	{{"-k", "h:1"}, "srecv: --insecure: requires --tls\n"},
+	{{"--allow-truncation", "h:1"}, "srecv: --allow-truncation: requires --tls\n"},
+	{{"--tls", "--tls-min", "1.1", "h:1"},
+	 "srecv: --tls-min: '1.1' is not a TLS version (1.2 or 1.3)\n"},
+	{{"--tls", "--tls-min", "1.3", "--tls-max", "1.2", "h:1"}, NULL},
+	{{"--tls", "--cacert", "/nonexistent/ca.pem", "h:1"},
+	 "srecv: --cacert: cannot read '/nonexistent/ca.pem': No such file or directory\n"},
+	{{"--tls", "--cacert", "/etc/passwd", "127.0.0.1:1"},
+	 "srecv: --cacert: no usable CA certificate in '/etc/passwd': no certificate or crl "
+	 "found\n"},
+	{{"--tls", "--crlfile", "/etc/passwd", "127.0.0.1:1"},
+	 "srecv: --crlfile: no PEM CRL found in '/etc/passwd'\n"},
+	{{"--tls", "--servername", "", "h:1"}, "srecv: --servername: empty name\n"},
+	{{"--tls", "--alpn", "h2,", "h:1"}, "srecv: --alpn: protocol names must be 1-255 bytes: 'h2,'\n"},
+	{{"--send", "a\\q", "h:1"}, "srecv: --send: unknown escape '\\q' (use \\\\ for a backslash)\n"},
+	{{"--send", "\\x4", "h:1"}, "srecv: --send: \\x needs two hex digits\n"},
+	{{"--send", "a", "--send-file", "f", "h:1"},
+	 "srecv: --send and --send-file: give one or the other\n"},
+	{{"--max-bytes", "abc", "h:1"}, "srecv: --max-bytes: invalid size 'abc'\n"},
+	{{"--max-bytes", "5T", "h:1"}, "srecv: --max-bytes: invalid size '5T' (N, NK, NM or NG)\n"},
+	{{"--idle-timeout", "0", "h:1"}, "srecv: --idle-timeout: invalid duration '0' (seconds, > 0)\n"},
+	{{"--connect-timeout", "-1", "h:1"},
+	 "srecv: --connect-timeout: invalid duration '-1' (seconds, > 0)\n"},
+	{{"--max-time", "1e3", "h:1"}, "srecv: --max-time: invalid duration '1e3' (seconds, > 0)\n"},
+	{{"-v", "-q", "h:1"}, "srecv: -v and -q: give one or the other\n"},
+	{{"--tls", "--key", "k.pem", "h:1"}, "srecv: --key: requires --cert\n"},
+};
+
+START_TEST(usage_error)
+{
+	const struct row *row = &rows[_i];
+	srt_result r;
+
+	srt_run(&r, row->args, NULL);
+	ck_assert_msg(r.code == 2, "row %d: exit %d, stderr %s", _i, r.code, r.err);
+	ck_assert_uint_eq(r.out_len, 0);
+	if (row->err)
+		ck_assert_str_eq(r.err, row->err);
+	ck_assert_int_eq(srt_lines(r.err), 1);
+	srt_result_free(&r);
+}
+END_TEST
+
+START_TEST(help_and_version)
+{
+	const char *help[] = {"--help", NULL}, *version[] = {"-V", NULL};
+	srt_result r;
+	const char *line;
+
+	srt_run(&r, help, NULL);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert(strncmp((char *)r.out, "usage: srecv [OPTIONS] HOST:PORT\n", 33) == 0);
+	/* every line fits 80 columns */
+	for (line = (char *)r.out; *line;) {
+		const char *nl = strchr(line, '\n');
+
+		ck_assert_msg(nl && nl - line <= 80, "long help line: %.90s", line);
+		line = nl + 1;
+	}
+	ck_assert_ptr_nonnull(strstr((char *)r.out, "--allow-truncation"));
+	srt_result_free(&r);
+	srt_run(&r, version, NULL);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert(strncmp((char *)r.out, "srecv 0.1.0 (libsrecv 0.1.0)\nOpenSSL built with OpenSSL 3",
+			  56) == 0);
+	srt_result_free(&r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cli_usage");
+	TCase *tc = tcase_create("usage");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_loop_test(tc, usage_error, 0, (int)(sizeof(rows) / sizeof(rows[0])));
+	tcase_add_test(tc, help_and_version);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
