@@ -176,6 +176,13 @@ START_TEST(sink_file_through_part)
 	ck_assert_int_eq(sink_abort(&s), 0);
 	ck_assert_int_eq(srt_file_size(part), -1);
 	sink_free(&s);
+	/* a device or FIFO is written directly: there is nothing to rename */
+	ck_assert_int_eq(sink_open(&s, "/dev/null", err, sizeof(err)), 0);
+	ck_assert_ptr_null(s.part);
+	ck_assert_int_eq(sink_write(&s, "xyz", 3, &e, err, sizeof(err)), 0);
+	ck_assert_int_eq(sink_commit(&s, err, sizeof(err)), 0);
+	ck_assert_int_eq(srt_file_size("/dev/null.part"), -1);
+	sink_free(&s);
 	/* a directory is refused up front */
 	ck_assert_int_eq(sink_open(&s, srt_tmpdir(), err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "Is a directory"));

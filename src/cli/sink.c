@@ -32,6 +32,17 @@ int sink_open(struct sink *s, const char *path, char *err, size_t errlen)
 	 * at the rename, after the transfer: refuse it up front. */
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return fail(err, errlen, "cannot write output", path, EISDIR);
+	/* A device or FIFO (-o /dev/null, a named pipe) has nothing to rename
+	 * into place: write to it directly, as to standard output. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		s->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (s->fd < 0) {
+			s->fd = STDOUT_FILENO;
+			return fail(err, errlen, "cannot write output", path, errno);
+		}
+		s->device = 1;
+		return 0;
+	}
 	len = strlen(path);
 	s->path = strdup(path);
 	s->part = malloc(len + sizeof(".part"));
@@ -81,6 +92,11 @@ int sink_commit(struct sink *s, char *err, size_t errlen)
 {
 	int fd = s->fd;
 
+	if (s->device) {
+		close(s->fd);
+		s->fd = -1;
+		return 0;
+	}
 	if (s->path == NULL)
 		return 0;
 	s->fd = -1;
@@ -94,6 +110,10 @@ int sink_commit(struct sink *s, char *err, size_t errlen)
 
 int sink_abort(struct sink *s)
 {
+	if (s->device && s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
 	if (s->path == NULL)
 		return 0;
 	if (s->fd >= 0)
@@ -107,7 +127,7 @@ int sink_abort(struct sink *s)
 
 void sink_free(struct sink *s)
 {
-	if (s->path != NULL && s->fd >= 0)
+	if ((s->path != NULL || s->device) && s->fd >= 0)
 		close(s->fd);
 	free(s->path);
 	free(s->part);

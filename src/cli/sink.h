@@ -14,6 +14,7 @@ struct sink {
 	int fd;     /* owned when path != NULL */
 	char *path; /* owned; NULL = stdout */
 	char *part; /* owned: path + ".part" */
+	int device; /* -o names a device or FIFO: written directly, fd owned */
 	uint64_t written;
 	const volatile sig_atomic_t *interrupted; /* borrowed; may be NULL */
 };
