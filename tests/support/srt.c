@@ -35,6 +35,8 @@ static const char *env_or_die(const char *name)
 	return v;
 }
 
+#define SRT_MAXWRAP 16
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -152,10 +154,28 @@ static void append(unsigned char **buf, size_t *len, size_t *cap, const void *da
 	(*buf)[*len] = '\0';
 }
 
+/* Run bin under the words of wrapper (split on spaces), in this child. */
+static void exec_wrapped(const char *wrapper, const char *bin, char **argv)
+{
+	char *w = strdup(wrapper), *tok, *save = NULL;
+	char *v[SRT_MAXWRAP + 64];
+	size_t n = 0, i;
+
+	for (tok = strtok_r(w, " ", &save); tok && n < SRT_MAXWRAP; tok = strtok_r(NULL, " ", &save))
+		v[n++] = tok;
+	v[n++] = (char *)bin;
+	for (i = 1; argv[i] && n < sizeof(v) / sizeof(v[0]) - 1; i++)
+		v[n++] = argv[i];
+	v[n] = NULL;
+	execvp(v[0], v);
+	_exit(127);
+}
+
 static pid_t start_srecv(const char *const *args, int in_fd, int out_fd, int err_fd,
 			 const char *const *env)
 {
 	const char *bin = env_or_die("SRECV_BIN");
+	const char *wrapper = getenv("SRECV_WRAPPER"); /* e.g. "valgrind -q ..." */
 	char **argv = make_argv("srecv", args);
 	pid_t pid = fork();
 	size_t i;
@@ -170,6 +190,8 @@ static pid_t start_srecv(const char *const *args, int in_fd, int out_fd, int err
 		for (i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
 		signal(SIGPIPE, SIG_DFL);
+		if (wrapper && *wrapper)
+			exec_wrapped(wrapper, bin, argv);
 		execv(bin, argv);
 		_exit(127);
 	}
