@@ -95,6 +95,7 @@ void srt_testd_start(srt_testd *d, const char *const *args)
 	double end = now_s() + 10;
 
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	d->outfd = 0;
 	d->pid = fork();
 	ck_assert_int_ge(d->pid, 0);
 	if (d->pid == 0) {
@@ -122,6 +123,45 @@ void srt_testd_start(srt_testd *d, const char *const *args)
 	snprintf(d->portstr, sizeof(d->portstr), "%d", d->port);
 }
 
+void srt_server_start(srt_testd *d, const char *const *argv, const char *ready)
+{
+	char out[8192];
+	size_t len = 0;
+	int p[2];
+	double end = now_s() + 10;
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	d->pid = fork();
+	ck_assert_int_ge(d->pid, 0);
+	if (d->pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+
+		dup2(devnull, STDIN_FILENO); /* s_server must not read our stdin */
+		dup2(p[1], STDOUT_FILENO);
+		dup2(p[1], STDERR_FILENO);
+		execvp(argv[0], (char **)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	out[0] = '\0';
+	while (strstr(out, ready) == NULL) {
+		struct pollfd pf = {.fd = p[0], .events = POLLIN};
+		int left = (int)((end - now_s()) * 1000);
+		ssize_t r;
+
+		ck_assert_msg(left > 0 && poll(&pf, 1, left) > 0, "%s not ready: %s", argv[0], out);
+		ck_assert_msg(len < sizeof(out) - 1, "%s: too much output: %s", argv[0], out);
+		r = read(p[0], out + len, sizeof(out) - 1 - len);
+		ck_assert_msg(r > 0, "%s exited: %s", argv[0], out);
+		len += (size_t)r;
+		out[len] = '\0';
+	}
+	/* Kept open (and unread: servers log little) so a server that logs
+	 * each connection cannot die of SIGPIPE in the middle of a test. */
+	d->outfd = p[0];
+	snprintf(d->portstr, sizeof(d->portstr), "%d", d->port);
+}
+
 int srt_testd_stop(srt_testd *d)
 {
 	int code;
@@ -135,6 +175,9 @@ int srt_testd_stop(srt_testd *d)
 		code = srt_wait(d->pid, 5);
 	}
 	d->pid = 0;
+	if (d->outfd > 0)
+		close(d->outfd);
+	d->outfd = 0;
 	return code;
 }
 

@@ -15,6 +15,7 @@
 typedef struct srt_testd {
 	pid_t pid;
 	int port;
+	int outfd; /* srt_server_start: the server's output pipe, kept open until stop */
 	char portstr[16];
 } srt_testd;
 
@@ -50,6 +51,11 @@ void srt_result_free(srt_result *r);
 pid_t srt_spawn(const char *const *args);
 /* Wait for pid with a bound; returns exit code or 128 + signal (-1 on timeout). */
 int srt_wait(pid_t pid, double timeout_s);
+
+/* Start another server program (argv[0] found on PATH) with stdout and
+ * stderr merged, and wait until a line contains ready (10 s bound). The
+ * caller picked the port (srt_free_port) and stores it in d->port. */
+void srt_server_start(srt_testd *d, const char *const *argv, const char *ready);
 
 /* Variadic forms: arguments end with NULL. */
 void srt_testd_startl(srt_testd *d, ...);
