@@ -226,8 +226,6 @@ int main(void)
 {
 	Suite *s = suite_create("cli_output");
 	TCase *tc = tcase_create("output");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, output_file_renamed_on_success);
@@ -239,9 +237,5 @@ int main(void)
 	tcase_add_test(tc, sigterm_keeps_part);
 	tcase_add_test(tc, info_json_on_connect_failure);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return srt_run_suite(s);
 }

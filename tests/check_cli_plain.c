@@ -13,15 +13,6 @@
 
 #define MIB (1024 * 1024)
 
-static void assert_error(const srt_result *r, int code, const char *words)
-{
-	ck_assert_msg(!r->timed_out, "timed out; stderr: %s", r->err);
-	ck_assert_msg(r->code == code, "exit %d, want %d; stderr: %s", r->code, code, r->err);
-	ck_assert_msg(strncmp(r->err, "srecv: ", 7) == 0, "stderr: %s", r->err);
-	ck_assert_msg(strstr(r->err, words) != NULL, "'%s' not in: %s", words, r->err);
-	ck_assert_int_eq(srt_lines(r->err), 1);
-}
-
 START_TEST(five_mib_exact_bytes)
 {
 	srt_testd d;
@@ -66,7 +57,7 @@ START_TEST(address_forms)
 	srt_result_free(&r);
 	/* -4 with an IPv6 literal cannot work: a configuration error */
 	srt_runl(&r, NULL, "-4", addr, NULL);
-	assert_error(&r, 2, "bad address '::1': not an IPv4 address");
+	srt_assert_error(&r, 2, "bad address '::1': not an IPv4 address");
 	srt_result_free(&r);
 	srt_testd_stop(&d);
 }
@@ -133,7 +124,7 @@ START_TEST(send_file_and_stdin)
 	srt_result_free(&r);
 	srt_testd_stop(&d);
 	srt_runl(&r, NULL, "--send-file", "/nonexistent/req", "127.0.0.1:1", NULL);
-	assert_error(&r, 2, "--send-file: cannot read '/nonexistent/req'");
+	srt_assert_error(&r, 2, "--send-file: cannot read '/nonexistent/req'");
 	srt_result_free(&r);
 	srt_tmpdir_cleanup();
 }
@@ -144,7 +135,7 @@ START_TEST(unresolvable_host)
 	srt_result r;
 
 	srt_runl(&r, NULL, "nosuch.invalid:80", NULL);
-	assert_error(&r, 3, "cannot resolve 'nosuch.invalid'");
+	srt_assert_error(&r, 3, "cannot resolve 'nosuch.invalid'");
 	srt_result_free(&r);
 }
 END_TEST
@@ -172,7 +163,7 @@ START_TEST(reset_before_any_data)
 	srt_testd_startl(&d, "--reset-on-accept", NULL);
 	srt_runl(&r, NULL, srt_addr("127.0.0.1", d.port), NULL);
 	/* the RST may arrive before or after connect() completes: 4 either way */
-	assert_error(&r, 4, "connection reset by peer");
+	srt_assert_error(&r, 4, "connection reset by peer");
 	srt_result_free(&r);
 	srt_testd_stop(&d);
 }
@@ -185,7 +176,7 @@ START_TEST(reset_mid_stream_keeps_bytes)
 
 	srt_testd_startl(&d, "--send-bytes", "1M", "--then", "reset", NULL);
 	srt_runl(&r, NULL, srt_addr("127.0.0.1", d.port), NULL);
-	assert_error(&r, 8, "stream truncated: connection reset by peer after 1048576 bytes");
+	srt_assert_error(&r, 8, "stream truncated: connection reset by peer after 1048576 bytes");
 	ck_assert_uint_eq(r.out_len, MIB);
 	ck_assert(srt_is_pattern(r.out, r.out_len));
 	srt_result_free(&r);
@@ -212,8 +203,6 @@ int main(void)
 {
 	Suite *s = suite_create("cli_plain");
 	TCase *tc = tcase_create("plain");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, five_mib_exact_bytes);
@@ -227,9 +216,5 @@ int main(void)
 	tcase_add_test(tc, reset_mid_stream_keeps_bytes);
 	tcase_add_test(tc, plain_fin_is_success);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return srt_run_suite(s);
 }

@@ -18,15 +18,6 @@
 #define GOOD "--tls", "--cert", srt_cert("good.chain.pem"), "--key", srt_cert("good.key")
 #define CA "--tls", "--cacert", srt_cert("ca.crt")
 
-static void assert_error(const srt_result *r, int code, const char *words)
-{
-	ck_assert_msg(!r->timed_out, "timed out; stderr: %s", r->err);
-	ck_assert_msg(r->code == code, "exit %d, want %d; stderr: %s", r->code, code, r->err);
-	ck_assert_msg(strncmp(r->err, "srecv: ", 7) == 0, "stderr: %s", r->err);
-	ck_assert_msg(strstr(r->err, words) != NULL, "'%s' not in: %s", words, r->err);
-	ck_assert_int_eq(srt_lines(r->err), 1);
-}
-
 START_TEST(five_mib_exact_bytes)
 {
 	srt_testd d;
@@ -106,14 +97,14 @@ START_TEST(peer_not_speaking_tls)
 	/* A plain server that talks first: its text is not a TLS record. */
 	srt_testd_startl(&d, "--send", "HELLO plain text\\r\\n", NULL);
 	srt_runl(&r, NULL, CA, srt_addr("localhost", d.port), NULL);
-	assert_error(&r, 5, "TLS handshake failed: peer does not speak TLS");
+	srt_assert_error(&r, 5, "TLS handshake failed: peer does not speak TLS");
 	ck_assert_uint_eq(r.out_len, 0);
 	srt_result_free(&r);
 	srt_testd_stop(&d);
 
 	srt_testd_startl(&d, GOOD, "--garbage", NULL);
 	srt_runl(&r, NULL, CA, srt_addr("localhost", d.port), NULL);
-	assert_error(&r, 5, "TLS handshake failed: peer does not speak TLS");
+	srt_assert_error(&r, 5, "TLS handshake failed: peer does not speak TLS");
 	srt_result_free(&r);
 	srt_testd_stop(&d);
 }
@@ -126,7 +117,7 @@ START_TEST(protocol_version_mismatch)
 
 	srt_testd_startl(&d, GOOD, "--tls-max", "1.2", "--send", "x", NULL);
 	srt_runl(&r, NULL, CA, "--tls-min", "1.3", srt_addr("localhost", d.port), NULL);
-	assert_error(&r, 5, "TLS handshake failed: ");
+	srt_assert_error(&r, 5, "TLS handshake failed: ");
 	srt_result_free(&r);
 	/* and 1.2 both ways works, reported as such */
 	srt_runl(&r, NULL, CA, "-v", "--tls-max", "1.2", srt_addr("localhost", d.port), NULL);
@@ -150,7 +141,7 @@ START_TEST(client_certificate_required)
 		/* Under TLS 1.3 the rejection arrives at the first read, after the
 		 * handshake looked complete: still a handshake failure. */
 		srt_runl(&r, NULL, CA, srt_addr("localhost", d.port), NULL);
-		assert_error(&r, 5, "TLS handshake failed: peer sent alert");
+		srt_assert_error(&r, 5, "TLS handshake failed: peer sent alert");
 		srt_result_free(&r);
 		srt_runl(&r, NULL, CA, "--cert", srt_cert("client.pem"), srt_addr("localhost", d.port),
 			 NULL);
@@ -163,7 +154,7 @@ START_TEST(client_certificate_required)
 		srt_result_free(&r);
 		srt_runl(&r, NULL, CA, "--cert", srt_cert("badclient.crt"), "--key",
 			 srt_cert("badclient.key"), srt_addr("localhost", d.port), NULL);
-		assert_error(&r, 5, "TLS handshake failed: peer sent alert");
+		srt_assert_error(&r, 5, "TLS handshake failed: peer sent alert");
 		srt_result_free(&r);
 		srt_testd_stop(&d);
 	}
@@ -176,10 +167,10 @@ START_TEST(client_key_mismatch_is_usage_error)
 
 	srt_runl(&r, NULL, CA, "--cert", srt_cert("client.crt"), "--key", srt_cert("good.key"),
 		 "127.0.0.1:1", NULL);
-	assert_error(&r, 2, "does not match certificate");
+	srt_assert_error(&r, 2, "does not match certificate");
 	srt_result_free(&r);
 	srt_runl(&r, NULL, CA, "--cert", "/nonexistent.pem", "127.0.0.1:1", NULL);
-	assert_error(&r, 2, "--cert: cannot read '/nonexistent.pem'");
+	srt_assert_error(&r, 2, "--cert: cannot read '/nonexistent.pem'");
 	srt_result_free(&r);
 }
 END_TEST
@@ -191,7 +182,7 @@ START_TEST(truncation_without_close_notify)
 
 	srt_testd_startl(&d, GOOD, "--send-bytes", "1M", "--then", "truncate", NULL);
 	srt_runl(&r, NULL, CA, srt_addr("localhost", d.port), NULL);
-	assert_error(&r, 8,
+	srt_assert_error(&r, 8,
 		     "stream truncated: peer closed the connection without close_notify after "
 		     "1048576 bytes");
 	/* every byte before the cut is written */
@@ -216,13 +207,13 @@ START_TEST(reset_mid_stream)
 
 	srt_testd_startl(&d, GOOD, "--send-bytes", "1M", "--then", "reset", NULL);
 	srt_runl(&r, NULL, CA, srt_addr("localhost", d.port), NULL);
-	assert_error(&r, 8, "stream truncated: connection reset by peer after 1048576 bytes");
+	srt_assert_error(&r, 8, "stream truncated: connection reset by peer after 1048576 bytes");
 	ck_assert_uint_eq(r.out_len, MIB);
 	ck_assert(srt_is_pattern(r.out, r.out_len));
 	srt_result_free(&r);
 	/* a reset is not a missing close_notify: --allow-truncation keeps it 8 */
 	srt_runl(&r, NULL, CA, "--allow-truncation", srt_addr("localhost", d.port), NULL);
-	assert_error(&r, 8, "connection reset by peer");
+	srt_assert_error(&r, 8, "connection reset by peer");
 	srt_result_free(&r);
 	srt_testd_stop(&d);
 }
@@ -235,7 +226,7 @@ START_TEST(connect_timeout_on_stalled_handshake)
 
 	srt_testd_startl(&d, GOOD, "--stall-handshake", NULL);
 	srt_runl(&r, NULL, CA, "--connect-timeout", "0.5", srt_addr("localhost", d.port), NULL);
-	assert_error(&r, 7, "timeout: connection not established within 0.5 s (--connect-timeout)");
+	srt_assert_error(&r, 7, "timeout: connection not established within 0.5 s (--connect-timeout)");
 	ck_assert_double_lt(r.secs, 10.0);
 	srt_result_free(&r);
 	srt_testd_stop(&d);
@@ -249,7 +240,7 @@ START_TEST(idle_timeout_keeps_bytes)
 
 	srt_testd_startl(&d, GOOD, "--send-bytes", "100", "--then", "stall", NULL);
 	srt_runl(&r, NULL, CA, "--idle-timeout", "0.5", srt_addr("localhost", d.port), NULL);
-	assert_error(&r, 7, "timeout: no data for 0.5 s (--idle-timeout)");
+	srt_assert_error(&r, 7, "timeout: no data for 0.5 s (--idle-timeout)");
 	ck_assert_uint_eq(r.out_len, 100);
 	ck_assert(srt_is_pattern(r.out, r.out_len));
 	srt_result_free(&r);
@@ -266,7 +257,7 @@ START_TEST(max_time_beats_a_drip)
 	srt_testd_startl(&d, GOOD, "--send-bytes", "1000", "--drip-ms", "50", NULL);
 	srt_runl(&r, NULL, CA, "--idle-timeout", "5", "--max-time", "1",
 		 srt_addr("localhost", d.port), NULL);
-	assert_error(&r, 7, "timeout: run exceeded 1 s (--max-time)");
+	srt_assert_error(&r, 7, "timeout: run exceeded 1 s (--max-time)");
 	ck_assert_uint_gt(r.out_len, 0);
 	ck_assert_uint_lt(r.out_len, 1000);
 	ck_assert(srt_is_pattern(r.out, r.out_len));
@@ -299,7 +290,7 @@ START_TEST(alpn_ciphers_and_verbose)
 		      r.err);
 	srt_result_free(&r);
 	srt_runl(&r, NULL, CA, "--ciphers", "NO-SUCH-CIPHER", srt_addr("localhost", d.port), NULL);
-	assert_error(&r, 2, "--ciphers: no usable cipher in the list");
+	srt_assert_error(&r, 2, "--ciphers: no usable cipher in the list");
 	srt_result_free(&r);
 	srt_testd_stop(&d);
 }
@@ -388,8 +379,6 @@ int main(void)
 {
 	Suite *s = suite_create("cli_tls");
 	TCase *tc = tcase_create("tls");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, five_mib_exact_bytes);
@@ -410,9 +399,5 @@ int main(void)
 	tcase_add_test(tc, info_json_record);
 	tcase_add_test(tc, quiet_suppresses_warnings);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return srt_run_suite(s);
 }

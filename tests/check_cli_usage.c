@@ -105,15 +105,9 @@ int main(void)
 {
 	Suite *s = suite_create("cli_usage");
 	TCase *tc = tcase_create("usage");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, usage_error, 0, (int)(sizeof(rows) / sizeof(rows[0])));
 	tcase_add_test(tc, help_and_version);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return srt_run_suite(s);
 }

@@ -342,8 +342,7 @@ int main(void)
 	Suite *s = suite_create("cli_verify");
 	TCase *tc = tcase_create("matrix");
 	TCase *pins = tcase_create("pins");
-	SRunner *sr;
-	int failed, nrows = (int)(sizeof(rows) / sizeof(rows[0]));
+	int nrows = (int)(sizeof(rows) / sizeof(rows[0]));
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, verify_matrix, 0, nrows);
@@ -355,9 +354,5 @@ int main(void)
 	tcase_add_test(pins, capath_hashed_directory);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, pins);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return srt_run_suite(s);
 }

@@ -265,8 +265,6 @@ int main(void)
 {
 	Suite *s = suite_create("interop");
 	TCase *tc = tcase_create("interop");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, openssl_s_server_versions);
@@ -278,9 +276,5 @@ int main(void)
 	tcase_add_test(tc, gnutls_serv_client_cert);
 	tcase_add_test(tc, gnutls_serv_alpn);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return srt_run_suite(s);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "srecv.h"
+#include "srt.h"
 
 /* A loopback listener; with backlog 0 and its queue filled it drops SYNs,
  * which is how a black-holed address looks from here. */
@@ -345,8 +346,6 @@ int main(void)
 	Suite *s = suite_create("lib");
 	TCase *dial = tcase_create("dial");
 	TCase *config = tcase_create("config");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(dial, 30);
 	tcase_add_test(dial, happy_eyeballs_skips_black_hole);
@@ -361,9 +360,5 @@ int main(void)
 	tcase_add_test(config, status_strings);
 	suite_add_tcase(s, dial);
 	suite_add_tcase(s, config);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return srt_run_suite(s);
 }

@@ -267,8 +267,6 @@ int main(void)
 	Suite *s = suite_create("units");
 	TCase *opts = tcase_create("opts"), *sink = tcase_create("sink"),
 	      *json = tcase_create("json");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(opts, hostport_forms);
 	tcase_add_test(opts, durations_and_sizes);
@@ -280,9 +278,5 @@ int main(void)
 	suite_add_tcase(s, opts);
 	suite_add_tcase(s, sink);
 	suite_add_tcase(s, json);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return srt_run_suite(s);
 }

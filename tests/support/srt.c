@@ -508,6 +508,26 @@ int srt_is_pattern(const unsigned char *buf, size_t len)
 	return 1;
 }
 
+void srt_assert_error(const srt_result *r, int code, const char *words)
+{
+	ck_assert_msg(!r->timed_out, "timed out; stderr: %s", r->err);
+	ck_assert_msg(r->code == code, "exit %d, want %d; stderr: %s", r->code, code, r->err);
+	ck_assert_msg(strncmp(r->err, "srecv: ", 7) == 0, "stderr: %s", r->err);
+	ck_assert_msg(strstr(r->err, words) != NULL, "'%s' not in: %s", words, r->err);
+	ck_assert_int_eq(srt_lines(r->err), 1);
+}
+
+int srt_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 int srt_lines(const char *s)
 {
 	int n = 0;

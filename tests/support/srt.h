@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <check.h>
+
 #include "pattern.h"
 
 typedef struct srt_testd {
@@ -73,6 +75,11 @@ void srt_sha256(const void *buf, size_t len, char out[65]);
 void srt_pattern_sha256(uint64_t len, char out[65]);
 /* 1 when buf equals the pattern's first len bytes. */
 int srt_is_pattern(const unsigned char *buf, size_t len);
+/* A failed run: exit code, "srecv: " prefix, words present, one line. */
+void srt_assert_error(const srt_result *r, int code, const char *words);
+/* Run every test of s; the process exit status (0 when all passed). */
+int srt_run_suite(Suite *s);
+
 /* Number of lines in s. */
 int srt_lines(const char *s);
 /* Size of the file at path, or -1. */
