@@ -362,13 +362,49 @@ static sr_io tls_read(srecv_conn *c, void *buf, size_t len, size_t *n)
 	return r == 1 ? SR_IO_OK : io_result(c, r, 0);
 }
 
-static sr_io tls_write(srecv_conn *c, const void *buf, size_t len, size_t *n)
+/*
+ * A peer that rejects us after the handshake (TLS 1.3 client certificate)
+ * sends an alert and closes; our request write may then fail on the closed
+ * socket while the alert waits unread. SSL_peek_ex(3) processes it without
+ * consuming application data. 1 when an alert was found and reported.
+ */
+static int pending_alert(srecv_conn *c)
 {
+	unsigned char b;
+	size_t n;
 	int r;
 
 	ERR_clear_error();
+	r = SSL_peek_ex(c->ssl, &b, 1, &n);
+	if (r != 1 && SSL_get_error(c->ssl, r) == SSL_ERROR_SSL &&
+	    is_alert_reason(ERR_GET_REASON(ERR_peek_last_error()))) {
+		sr_seterr(c, SRECV_EHANDSHAKE, "TLS handshake failed: peer sent alert: %s",
+			  ossl_reason("unknown alert"));
+		return 1;
+	}
+	return 0;
+}
+
+static sr_io tls_write(srecv_conn *c, const void *buf, size_t len, size_t *n)
+{
+	int r, e, sys_errno;
+
+	ERR_clear_error();
 	r = SSL_write_ex(c->ssl, buf, len, n);
-	return r == 1 ? SR_IO_OK : io_result(c, r, 0);
+	if (r == 1)
+		return SR_IO_OK;
+	sys_errno = errno;
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_SYSCALL && (sys_errno == EPIPE || sys_errno == ECONNRESET) &&
+	    c->info.bytes_received == 0) {
+		if (!pending_alert(c))
+			sr_seterr(c, SRECV_ECONNECT, "connection failed: %s before any data",
+				  sr_sock_strerror(sys_errno));
+		ERR_clear_error();
+		return SR_IO_ERR;
+	}
+	errno = sys_errno;
+	return io_result(c, r, 0);
 }
 
 static void tls_shutdown(srecv_conn *c)

@@ -161,6 +161,30 @@ START_TEST(client_certificate_required)
 }
 END_TEST
 
+/* The rejection alert can be overtaken by our own request hitting the closed
+ * socket (EPIPE/ECONNRESET); a 4 MiB request makes that the normal case. */
+START_TEST(client_certificate_rejected_while_sending)
+{
+	char path[4096];
+	unsigned char *big = calloc(4, MIB);
+	srt_testd d;
+	srt_result r;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/big.req", srt_tmpdir());
+	f = fopen(path, "wb");
+	ck_assert_uint_eq(fwrite(big, 1, 4 * MIB, f), 4 * MIB);
+	fclose(f);
+	free(big);
+	srt_testd_startl(&d, GOOD, "--client-ca", srt_cert("ca.crt"), "--send", "x", NULL);
+	srt_runl(&r, NULL, CA, "--send-file", path, srt_addr("localhost", d.port), NULL);
+	srt_assert_error(&r, 5, "TLS handshake failed: peer sent alert");
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
 START_TEST(client_key_mismatch_is_usage_error)
 {
 	srt_result r;
@@ -388,6 +412,7 @@ int main(void)
 	tcase_add_test(tc, peer_not_speaking_tls);
 	tcase_add_test(tc, protocol_version_mismatch);
 	tcase_add_test(tc, client_certificate_required);
+	tcase_add_test(tc, client_certificate_rejected_while_sending);
 	tcase_add_test(tc, client_key_mismatch_is_usage_error);
 	tcase_add_test(tc, truncation_without_close_notify);
 	tcase_add_test(tc, reset_mid_stream);
