@@ -1,7 +1,8 @@
 /*
- * json.h - a small JSON writer for --info-json: strings escaped per RFC 8259,
- * every control character as \u00XX, invalid UTF-8 replaced by U+FFFD so a
- * certificate name can never produce an unparsable record.
+ * json.h - escaping for the two outputs that are not the data: JSON strings
+ * for --info-json (RFC 8259: every control character as \u00XX, invalid
+ * UTF-8 as U+FFFD, so a certificate name can never break the record) and
+ * text for the terminal (-v, error lines: no control sequence gets through).
  */
 #ifndef SRECV_JSON_H
 #define SRECV_JSON_H
@@ -10,5 +11,10 @@
 
 /* Write s as a JSON string, or null when s is NULL. */
 void json_string(FILE *f, const char *s);
+
+/* Write s for a human on a terminal: valid printable UTF-8 as is; control
+ * characters (C0, DEL, C1) and invalid bytes as \xHH (a backslash stays).
+ * NULL is written as "(none)". Never writes a newline or an escape. */
+void term_string(FILE *f, const char *s);
 
 #endif

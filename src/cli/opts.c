@@ -1,13 +1,15 @@
 /*
  * opts.c - argv -> struct srecv_opts -> srecv_config, following cli.md to
- * the letter: option names, defaults, and exit code 2 with one line for any
- * bad input. No network I/O; getopt's own messages are silenced.
+ * the letter: option names (exact, no abbreviations), defaults, and one
+ * "<what>: <why>" reason for any bad input. No I/O: getopt's own messages
+ * are silenced and files named by options are left to the run and library.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,44 +20,51 @@ const char opts_usage[] =
 	"usage: srecv [OPTIONS] HOST:PORT\n"
 	"Connect to HOST:PORT over TCP or TLS, optionally send a request, and write\n"
 	"everything the peer sends to standard output (or -o FILE), byte for byte.\n"
-	"HOST is a name, an IPv4 address or an IPv6 address in brackets ([::1]:443).\n"
+	"HOST is a name, an IPv4 address or an IPv6 address in brackets ([::1]:443);\n"
+	"PORT is 1-65535 or a service name (https).\n"
 	"\n"
 	"Connection\n"
-	"  --tls                  use TLS (default: plain TCP)\n"
-	"  -4, -6                 IPv4 / IPv6 addresses only\n"
-	"  --connect-timeout SEC  limit for connect plus TLS handshake (default 30)\n"
-	"  --idle-timeout SEC     fail when no byte arrives for SEC seconds\n"
-	"  --max-time SEC         limit for the whole run\n"
-	"  --send DATA            send DATA first (escapes \\r \\n \\t \\0 \\\\ \\xHH)\n"
-	"  --send-file FILE       send FILE first (- = standard input)\n"
+	"  --tls                   use TLS (default: plain TCP)\n"
+	"  -4, -6                  IPv4 / IPv6 addresses only\n"
+	"  --connect-timeout SEC   limit for connect plus TLS handshake (default 30)\n"
+	"  --idle-timeout SEC      fail when no byte arrives for SEC seconds\n"
+	"  --max-time SEC          limit for the whole run (SEC may have decimals)\n"
+	"  --send DATA             send DATA first (escapes \\r \\n \\t \\0 \\\\ \\xHH)\n"
+	"  --send-file FILE        send FILE's bytes first (- = standard input)\n"
 	"\n"
 	"Output\n"
-	"  -o, --output FILE      write to FILE (via FILE.part, kept on failure)\n"
-	"  --max-bytes N          stop successfully after N bytes (K, M, G suffixes)\n"
-	"  --progress, --no-progress  progress meter on stderr (default: on a terminal)\n"
-	"  -v, --verbose          connection, TLS and certificate details on stderr\n"
-	"  -q, --quiet            no messages but errors\n"
-	"  --info-json FILE       write a JSON record of the run to FILE (- = stderr)\n"
+	"  -o, --output FILE       write to FILE.part, renamed to FILE on success and\n"
+	"                          kept as FILE.part on failure\n"
+	"  --max-bytes N           stop successfully after N bytes (K, M, G: 1024-based)\n"
+	"  --progress              progress meter on stderr (default: when stderr is a\n"
+	"  --no-progress           terminal the data does not go to)\n"
+	"  -v, --verbose           connection, TLS and certificate details on stderr\n"
+	"  -q, --quiet             no messages but errors\n"
+	"  --info-json FILE        write a JSON record of the run to FILE (- = stderr)\n"
 	"\n"
-	"TLS (with --tls)\n"
-	"  --cacert FILE          trust the CA certificates in FILE, not the system store\n"
-	"  --capath DIR           trust a hashed CA directory (openssl rehash)\n"
-	"  -k, --insecure         skip certificate and name checks (pins still apply)\n"
-	"  --servername NAME      SNI and the name to verify (default: HOST)\n"
-	"  --pin PINS             sha256//BASE64 of the peer's public key; several: a;b\n"
-	"  --cert FILE            client certificate (PEM); --key FILE its key\n"
-	"  --tls-min VER          1.2 (default) or 1.3; --tls-max VER likewise\n"
-	"  --ciphers LIST         OpenSSL cipher list for TLS 1.2\n"
-	"  --tls13-ciphers LIST   TLS 1.3 cipher suites\n"
-	"  --alpn LIST            comma-separated ALPN protocols to offer\n"
-	"  --crlfile FILE         check the chain against the CRLs in FILE\n"
-	"  --keylog FILE          write TLS secrets for Wireshark (also SSLKEYLOGFILE)\n"
-	"  --allow-truncation     accept a TLS stream ending without close_notify\n"
+	"TLS (only with --tls)\n"
+	"  --cacert FILE           trust the CA certificates in FILE, not the system's\n"
+	"  --capath DIR            trust a hashed CA directory (openssl rehash)\n"
+	"  -k, --insecure          skip certificate and name checks (pins still apply)\n"
+	"  --servername NAME       SNI and the name to verify (default: HOST)\n"
+	"  --pin PINS              sha256//BASE64 of the peer's public key; several: a;b\n"
+	"  --cert FILE             client certificate (PEM) for mutual TLS\n"
+	"  --key FILE              its private key (default: in the --cert file)\n"
+	"  --tls-min VER           lowest TLS version: 1.2 (default) or 1.3\n"
+	"  --tls-max VER           highest TLS version: 1.2 or 1.3\n"
+	"  --ciphers LIST          OpenSSL cipher list for TLS 1.2\n"
+	"  --tls13-ciphers LIST    TLS 1.3 cipher suites\n"
+	"  --alpn LIST             comma-separated ALPN protocols to offer\n"
+	"  --crlfile FILE          check the chain against the CRLs in FILE\n"
+	"  --keylog FILE           append TLS secrets (NSS format; also SSLKEYLOGFILE)\n"
+	"  --allow-truncation      accept a TLS stream ending without close_notify\n"
 	"\n"
-	"  -h, --help             this help;  -V, --version  versions\n"
+	"Other\n"
+	"  -h, --help              this help\n"
+	"  -V, --version           srecv's and OpenSSL's versions\n"
 	"\n"
-	"Exit codes: 0 ok, 1 internal, 2 usage/config, 3 resolve, 4 connect,\n"
-	"5 TLS handshake, 6 certificate, 7 timeout, 8 truncated, 9 output,\n"
+	"Exit codes: 0 ok, 1 internal, 2 usage or configuration, 3 resolve, 4 connect,\n"
+	"5 TLS handshake, 6 certificate verification, 7 timeout, 8 truncated, 9 output,\n"
 	"130/143 interrupted by SIGINT/SIGTERM.\n";
 
 enum {
@@ -64,6 +73,8 @@ enum {
 	O_PIN, O_CERT, O_KEY, O_TLS_MIN, O_TLS_MAX, O_CIPHERS, O_TLS13_CIPHERS, O_ALPN,
 	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION
 };
+
+static const char shortopts[] = ":46o:vqkhV";
 
 static const struct option longopts[] = {
 	{"tls", no_argument, NULL, O_TLS},
@@ -99,7 +110,8 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -110,41 +122,87 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static int valid_port(const char *p)
+/* The long name of an option value (for messages), NULL if none. */
+static const char *long_name(int val)
 {
-	char *end;
-	long v;
+	const struct option *lo;
 
+	for (lo = longopts; lo->name != NULL; lo++)
+		if (lo->val == val)
+			return lo->name;
+	return NULL;
+}
+
+/* A port: 1-65535, normalised to plain decimal ("0443" -> "443"), or a
+ * service name [A-Za-z][A-Za-z0-9-]* left to the resolver. Owned result or
+ * NULL when invalid; *oom set when allocation failed. */
+static char *port_string(const char *p, int *oom)
+{
+	char buf[8];
+	unsigned long v = 0;
+	const char *q;
+	char *r;
+
+	*oom = 0;
 	if (isdigit((unsigned char)p[0])) {
-		errno = 0;
-		v = strtol(p, &end, 10);
-		return errno == 0 && *end == '\0' && v >= 1 && v <= 65535;
+		for (q = p; *q; q++) {
+			if (!isdigit((unsigned char)*q))
+				return NULL;
+			v = v * 10 + (unsigned long)(*q - '0');
+			if (v > 65535)
+				return NULL;
+		}
+		if (v == 0)
+			return NULL;
+		snprintf(buf, sizeof(buf), "%lu", v);
+		p = buf;
+	} else {
+		if (!isalpha((unsigned char)p[0]))
+			return NULL;
+		for (q = p; *q; q++)
+			if (!isalnum((unsigned char)*q) && *q != '-')
+				return NULL;
 	}
-	/* A service name ("https"), resolved later by getaddrinfo. */
-	if (!isalpha((unsigned char)p[0]))
+	r = strdup(p);
+	*oom = r == NULL;
+	return r;
+}
+
+/* An IPv6 literal, with an optional %zone ("fe80::1%eth0"). */
+static int is_ipv6(const char *h, size_t len)
+{
+	char buf[64];
+	struct in6_addr a;
+	const char *zone = memchr(h, '%', len);
+	size_t addr_len = zone ? (size_t)(zone - h) : len;
+
+	if (addr_len >= sizeof(buf) || (zone && (size_t)(zone - h) + 1 == len))
 		return 0;
-	for (; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-')
-			return 0;
-	return 1;
+	memcpy(buf, h, addr_len);
+	buf[addr_len] = '\0';
+	return inet_pton(AF_INET6, buf, &a) == 1;
 }
 
 int opts_parse_hostport(const char *s, char **host, char **port, char *err, size_t errlen)
 {
-	const char *colon, *h = s, *hend;
+	const char *h = s, *hend, *colon;
+	int oom = 0;
 
 	*host = *port = NULL;
 	if (s[0] == '[') {
-		hend = strchr(s, ']');
+		h = s + 1;
+		hend = strchr(h, ']');
 		if (hend == NULL)
 			return fail(err, errlen, "bad address '%s': missing ']'", s);
-		h = s + 1;
 		if (hend[1] != ':')
 			return fail(err, errlen, "bad address '%s': missing :PORT", s);
 		colon = hend + 1;
-		if (hend == h || strchr(h, ':') == NULL || strchr(h, ':') > hend)
-			return fail(err, errlen, "bad address '%s': brackets are for IPv6 addresses",
-				    s);
+		if (memchr(h, ':', (size_t)(hend - h)) == NULL)
+			return fail(err, errlen,
+				    "bad address '%s': brackets are for IPv6 addresses", s);
+		if (!is_ipv6(h, (size_t)(hend - h)))
+			return fail(err, errlen, "bad address '%s': invalid IPv6 address '%.*s'",
+				    s, (int)(hend - h), h);
 	} else {
 		colon = strrchr(s, ':');
 		if (colon == NULL)
@@ -159,57 +217,78 @@ int opts_parse_hostport(const char *s, char **host, char **port, char *err, size
 		return fail(err, errlen, "bad address '%s': empty host", s);
 	if (colon[1] == '\0')
 		return fail(err, errlen, "bad address '%s': missing port", s);
-	if (!valid_port(colon + 1))
-		return fail(err, errlen, "bad address '%s': port must be 1-65535 or a service name",
-			    s);
+	*port = port_string(colon + 1, &oom);
+	if (*port == NULL)
+		return oom ? fail(err, errlen, "internal error: out of memory")
+			   : fail(err, errlen,
+				  "bad address '%s': port must be 1-65535 or a service name", s);
 	*host = strndup(h, (size_t)(hend - h));
-	*port = strdup(colon + 1);
-	if (*host == NULL || *port == NULL) {
-		free(*host);
+	if (*host == NULL) {
 		free(*port);
-		*host = *port = NULL;
-		return fail(err, errlen, "out of memory");
+		*port = NULL;
+		return fail(err, errlen, "internal error: out of memory");
 	}
 	return 0;
 }
 
 int opts_parse_duration(const char *opt, const char *s, long *ms, char *err, size_t errlen)
 {
-	char *end;
-	double v;
+	long secs = 0, frac = 0;
+	long long total;
+	int digits = 0, fdigits = 0, round_up = 0;
+	const char *p = s;
 
-	errno = 0;
-	v = strtod(s, &end);
-	/* Plain decimal seconds only: no hex, inf, nan or exponent games. */
-	if (errno || end == s || *end != '\0' || !(v > 0) || v > 86400.0 * 365 ||
-	    strpbrk(s, "xXeEnN") != NULL)
-		return fail(err, errlen, "%s: invalid duration '%s' (seconds, > 0)", opt, s);
-	/* Round up so a tiny positive value never becomes 0 = "no limit". */
-	*ms = (long)ceil(v * 1000.0);
+	/* Exact decimal arithmetic, no strtod: no locale, hex, exponent, inf or
+	 * nan surprises, and "0.1" is exactly 100 ms. */
+	for (; isdigit((unsigned char)*p); p++, digits++) {
+		secs = secs * 10 + (*p - '0');
+		if (secs > OPTS_MAX_SECONDS)
+			goto bad;
+	}
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++, digits++, fdigits++) {
+			if (fdigits < 3)
+				frac = frac * 10 + (*p - '0');
+			else if (*p != '0')
+				round_up = 1; /* below a millisecond: round up, never to 0 */
+		}
+	if (*p != '\0' || digits == 0)
+		goto bad;
+	for (; fdigits < 3; fdigits++)
+		frac *= 10;
+	total = (long long)secs * 1000 + frac + round_up;
+	if (total <= 0 || total > OPTS_MAX_SECONDS * 1000LL || total > LONG_MAX)
+		goto bad;
+	*ms = (long)total;
 	return 0;
+bad:
+	return fail(err, errlen, "%s: invalid duration '%s' (seconds, > 0)", opt, s);
 }
 
 int opts_parse_size(const char *opt, const char *s, uint64_t *v, char *err, size_t errlen)
 {
-	char *end;
-	unsigned long long n;
+	uint64_t n = 0;
+	const char *p = s;
 	int shift = 0;
 
-	errno = 0;
-	if (!isdigit((unsigned char)s[0]))
+	if (!isdigit((unsigned char)*p))
 		return fail(err, errlen, "%s: invalid size '%s'", opt, s);
-	n = strtoull(s, &end, 10);
-	if (errno)
-		return fail(err, errlen, "%s: invalid size '%s'", opt, s);
-	switch (*end) {
-	case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
+	for (; isdigit((unsigned char)*p); p++) {
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (n > UINT64_MAX / 10 || (n == UINT64_MAX / 10 && d > UINT64_MAX % 10))
+			return fail(err, errlen, "%s: invalid size '%s'", opt, s);
+		n = n * 10 + d;
+	}
+	switch (*p) {
+	case 'K': case 'k': shift = 10; p++; break;
+	case 'M': case 'm': shift = 20; p++; break;
+	case 'G': case 'g': shift = 30; p++; break;
 	default: break;
 	}
-	if (*end != '\0' || (shift && n > (UINT64_MAX >> shift)))
+	if (*p != '\0' || (shift && n > (UINT64_MAX >> shift)))
 		return fail(err, errlen, "%s: invalid size '%s' (N, NK, NM or NG)", opt, s);
-	*v = (uint64_t)n << shift;
+	*v = n << shift;
 	return 0;
 }
 
@@ -217,34 +296,36 @@ static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 int opts_unescape(const char *s, char **out, size_t *len, char *err, size_t errlen)
 {
-	char *buf = malloc(strlen(s) + 1);
+	char *buf = malloc(strlen(s) + 1); /* escapes only shrink */
 	size_t o = 0;
 
+	*out = NULL;
 	if (buf == NULL)
-		return fail(err, errlen, "out of memory");
+		return fail(err, errlen, "internal error: out of memory");
 	for (; *s; s++) {
 		if (*s != '\\') {
 			buf[o++] = *s;
 			continue;
 		}
-		s++;
-		switch (*s) {
+		switch (*++s) {
 		case 'r': buf[o++] = '\r'; break;
 		case 'n': buf[o++] = '\n'; break;
 		case 't': buf[o++] = '\t'; break;
 		case '0': buf[o++] = '\0'; break;
 		case '\\': buf[o++] = '\\'; break;
 		case 'x':
-			if (hexval(s[1]) < 0 || hexval(s[2]) < 0) {
-				free(buf);
-				return fail(err, errlen, "--send: \\x needs two hex digits");
-			}
+			/* Exactly two digits; s[1] is checked first so s[2] is in bounds. */
+			if (hexval(s[1]) < 0 || hexval(s[2]) < 0)
+				goto bad_hex;
 			buf[o++] = (char)(hexval(s[1]) * 16 + hexval(s[2]));
 			s += 2;
 			break;
@@ -252,120 +333,180 @@ int opts_unescape(const char *s, char **out, size_t *len, char *err, size_t errl
 			free(buf);
 			return fail(err, errlen, "--send: trailing backslash");
 		default:
-			free(buf);
-			return fail(err, errlen, "--send: unknown escape '\\%c' (use \\\\ for a backslash)",
-				    *s);
+			goto bad_escape;
 		}
 	}
+	buf[o] = '\0';
 	*out = buf;
 	*len = o;
 	return 0;
+bad_hex:
+	free(buf);
+	return fail(err, errlen, "--send: \\x needs two hex digits");
+bad_escape:
+	free(buf);
+	if (isprint((unsigned char)*s))
+		return fail(err, errlen, "--send: unknown escape '\\%c' (use \\\\ for a backslash)",
+			    *s);
+	return fail(err, errlen, "--send: unknown escape: byte 0x%02x after a backslash "
+		    "(use \\\\ for a backslash)", (unsigned char)*s);
 }
 
-/* Options that only mean something with --tls, for the "requires --tls" check. */
-static const char *first_tls_only(const struct srecv_opts *o)
+/* The option element getopt_long just returned (the value may have been the
+ * next element). GNU getopt permutes only at the start of the next call, so
+ * the element sits right before optind. */
+static const char *current_element(char **argv)
 {
-	if (o->cacert) return "--cacert";
-	if (o->capath) return "--capath";
-	if (o->insecure) return "--insecure";
-	if (o->servername) return "--servername";
-	if (o->pins) return "--pin";
-	if (o->cert) return "--cert";
-	if (o->key) return "--key";
-	if (o->tls_min) return "--tls-min";
-	if (o->tls_max) return "--tls-max";
-	if (o->ciphers) return "--ciphers";
-	if (o->ciphers13) return "--tls13-ciphers";
-	if (o->alpn) return "--alpn";
-	if (o->crlfile) return "--crlfile";
-	if (o->keylog) return "--keylog";
-	if (o->allow_truncation) return "--allow-truncation";
-	return NULL;
+	if (optarg != NULL && optarg == argv[optind - 1] && optind >= 2)
+		return argv[optind - 2];
+	return argv[optind - 1];
+}
+
+/* getopt_long accepts unambiguous prefixes ("--conn"); cli.md fixes the
+ * names, and a prefix that works today breaks when an option is added. */
+static int abbreviated(const char *el, int idx)
+{
+	size_t n;
+
+	if (idx < 0 || strncmp(el, "--", 2) != 0)
+		return 0;
+	n = strcspn(el + 2, "=");
+	return n != strlen(longopts[idx].name);
+}
+
+/* The message for getopt's '?' and ':' returns. */
+static void getopt_error(int c, char **argv, char *err, size_t errlen)
+{
+	const char *el = argv[optind - 1];
+	const char *name;
+
+	if (c == ':') {
+		/* A missing value only happens at the end of argv: el is the option. */
+		if (strncmp(el, "--", 2) == 0)
+			fail(err, errlen, "option '%.*s' needs a value (see srecv --help)",
+			     (int)strcspn(el, "="), el);
+		else
+			fail(err, errlen, "option '-%c' needs a value (see srecv --help)", optopt);
+		return;
+	}
+	/* '?' with optopt naming a known option: "--tls=1" (a value for a flag). */
+	name = optopt ? long_name(optopt) : NULL;
+	if (name != NULL && (optopt >= 256 || strchr(shortopts + 1, optopt) != NULL)) {
+		fail(err, errlen, "option '--%s' takes no value (see srecv --help)", name);
+		return;
+	}
+	if (optopt > 0 && optopt < 256)
+		fail(err, errlen, "unknown option '-%c' (see srecv --help)", optopt);
+	else
+		fail(err, errlen, "unknown option '%.*s' (see srecv --help)", (int)strcspn(el, "="),
+		     el);
+}
+
+/* Options that mean something only with --tls, named as cli.md names them. */
+static const char *tls_only_name(int c)
+{
+	switch (c) {
+	case O_CACERT: case O_CAPATH: case O_SERVERNAME: case O_PIN: case O_CERT: case O_KEY:
+	case O_TLS_MIN: case O_TLS_MAX: case O_CIPHERS: case O_TLS13_CIPHERS: case O_ALPN:
+	case O_CRLFILE: case O_KEYLOG: case O_ALLOW_TRUNCATION: case 'k':
+		return long_name(c);
+	default:
+		return NULL;
+	}
+}
+
+/* One option into o. 0, or -1 with err set. */
+static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, size_t errlen)
+{
+	switch (c) {
+	case O_TLS: o->tls = 1; break;
+	case '4': o->family = 4; break;
+	case '6': o->family = 6; break;
+	case O_CONNECT_TIMEOUT:
+		return opts_parse_duration("--connect-timeout", arg, &o->connect_ms, err, errlen);
+	case O_IDLE_TIMEOUT:
+		return opts_parse_duration("--idle-timeout", arg, &o->idle_ms, err, errlen);
+	case O_MAX_TIME:
+		return opts_parse_duration("--max-time", arg, &o->total_ms, err, errlen);
+	case O_SEND:
+		free(o->send_data);
+		o->have_send = 1;
+		return opts_unescape(arg, &o->send_data, &o->send_len, err, errlen);
+	case O_SEND_FILE: o->send_file = arg; break;
+	case 'o': o->output = strcmp(arg, "-") == 0 ? NULL : arg; break;
+	case O_MAX_BYTES:
+		o->have_max_bytes = 1;
+		return opts_parse_size("--max-bytes", arg, &o->max_bytes, err, errlen);
+	case O_PROGRESS: o->progress = 1; break;
+	case O_NO_PROGRESS: o->progress = 0; break;
+	case 'v': o->verbose = 1; break;
+	case 'q': o->quiet = 1; break;
+	case O_INFO_JSON: o->info_json = arg; break;
+	case O_CACERT: o->cacert = arg; break;
+	case O_CAPATH: o->capath = arg; break;
+	case 'k': o->insecure = 1; break;
+	case O_SERVERNAME: o->servername = arg; break;
+	case O_PIN: o->pins = arg; break;
+	case O_CERT: o->cert = arg; break;
+	case O_KEY: o->key = arg; break;
+	case O_TLS_MIN: o->tls_min = arg; break;
+	case O_TLS_MAX: o->tls_max = arg; break;
+	case O_CIPHERS: o->ciphers = arg; break;
+	case O_TLS13_CIPHERS: o->ciphers13 = arg; break;
+	case O_ALPN: o->alpn = arg; break;
+	case O_CRLFILE: o->crlfile = arg; break;
+	case O_KEYLOG: o->keylog = arg; break;
+	case O_ALLOW_TRUNCATION: o->allow_truncation = 1; break;
+	case 'h': o->help = 1; break;
+	case 'V': o->version = 1; break;
+	default:
+		return fail(err, errlen, "internal error: option %d not handled", c);
+	}
+	return 0;
 }
 
 int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
-	int c;
-	const char *tls_only;
+	const char *first_tls_only = NULL; /* static string: reported as given first */
+	int c, idx;
 
 	memset(o, 0, sizeof(*o));
 	o->progress = -1;
 	o->connect_ms = 30000;
 	opterr = 0;
-	optind = 0; /* 0: also resets GNU getopt's internal state, for unit tests */
-	while ((c = getopt_long(argc, argv, ":46o:vqkhV", longopts, NULL)) != -1) {
-		int r = 0;
-
-		switch (c) {
-		case O_TLS: o->tls = 1; break;
-		case '4': o->family = 4; break;
-		case '6': o->family = 6; break;
-		case O_CONNECT_TIMEOUT:
-			r = opts_parse_duration("--connect-timeout", optarg, &o->connect_ms, err, errlen);
+	optind = 0; /* 0 also resets GNU getopt's internal state (unit tests parse often) */
+	for (;;) {
+		idx = -1;
+		optarg = NULL; /* a flag leaves it alone; current_element() compares it */
+		c = getopt_long(argc, argv, shortopts, longopts, &idx);
+		if (c == -1)
 			break;
-		case O_IDLE_TIMEOUT:
-			r = opts_parse_duration("--idle-timeout", optarg, &o->idle_ms, err, errlen);
-			break;
-		case O_MAX_TIME:
-			r = opts_parse_duration("--max-time", optarg, &o->total_ms, err, errlen);
-			break;
-		case O_SEND:
-			free(o->send_data);
-			o->send_data = NULL;
-			r = opts_unescape(optarg, &o->send_data, &o->send_len, err, errlen);
-			o->have_send = 1;
-			break;
-		case O_SEND_FILE: o->send_file = optarg; break;
-		case 'o': o->output = optarg; break;
-		case O_MAX_BYTES:
-			r = opts_parse_size("--max-bytes", optarg, &o->max_bytes, err, errlen);
-			o->have_max_bytes = 1;
-			break;
-		case O_PROGRESS: o->progress = 1; break;
-		case O_NO_PROGRESS: o->progress = 0; break;
-		case 'v': o->verbose = 1; break;
-		case 'q': o->quiet = 1; break;
-		case O_INFO_JSON: o->info_json = optarg; break;
-		case O_CACERT: o->cacert = optarg; break;
-		case O_CAPATH: o->capath = optarg; break;
-		case 'k': o->insecure = 1; break;
-		case O_SERVERNAME: o->servername = optarg; break;
-		case O_PIN: o->pins = optarg; break;
-		case O_CERT: o->cert = optarg; break;
-		case O_KEY: o->key = optarg; break;
-		case O_TLS_MIN: o->tls_min = optarg; break;
-		case O_TLS_MAX: o->tls_max = optarg; break;
-		case O_CIPHERS: o->ciphers = optarg; break;
-		case O_TLS13_CIPHERS: o->ciphers13 = optarg; break;
-		case O_ALPN: o->alpn = optarg; break;
-		case O_CRLFILE: o->crlfile = optarg; break;
-		case O_KEYLOG: o->keylog = optarg; break;
-		case O_ALLOW_TRUNCATION: o->allow_truncation = 1; break;
-		case 'h': o->help = 1; return 0;
-		case 'V': o->version = 1; return 0;
-		case ':':
-			return fail(err, errlen, "option '%s' needs a value (see srecv --help)",
-				    argv[optind - 1]), SRECV_EUSAGE;
-		default:
-			if (optopt && optopt < 256)
-				fail(err, errlen, "unknown option '-%c' (see srecv --help)", optopt);
-			else
-				fail(err, errlen, "unknown option '%s' (see srecv --help)",
-				     argv[optind - 1]);
+		if (c == '?' || c == ':') {
+			getopt_error(c, argv, err, errlen);
 			return SRECV_EUSAGE;
 		}
-		if (r != 0)
+		if (abbreviated(current_element(argv), idx)) {
+			fail(err, errlen, "unknown option '%.*s' (see srecv --help)",
+			     (int)strcspn(current_element(argv), "="), current_element(argv));
 			return SRECV_EUSAGE;
+		}
+		if (set_option(o, c, optarg, err, errlen) != 0)
+			return SRECV_EUSAGE;
+		/* -h and -V answer at once, whatever follows (as curl does). */
+		if (o->help || o->version)
+			return 0;
+		if (first_tls_only == NULL && tls_only_name(c) != NULL)
+			first_tls_only = tls_only_name(c);
 	}
 	if (optind >= argc)
 		return fail(err, errlen, "missing HOST:PORT (see srecv --help)"), SRECV_EUSAGE;
 	if (optind + 1 < argc)
-		return fail(err, errlen, "unexpected argument '%s' after HOST:PORT", argv[optind + 1]),
-		       SRECV_EUSAGE;
+		return fail(err, errlen, "unexpected argument '%s' after HOST:PORT",
+			    argv[optind + 1]), SRECV_EUSAGE;
 	if (opts_parse_hostport(argv[optind], &o->host, &o->port, err, errlen) != 0)
 		return SRECV_EUSAGE;
-	if (!o->tls && (tls_only = first_tls_only(o)) != NULL)
-		return fail(err, errlen, "%s: requires --tls", tls_only), SRECV_EUSAGE;
+	if (!o->tls && first_tls_only != NULL)
+		return fail(err, errlen, "--%s: requires --tls", first_tls_only), SRECV_EUSAGE;
 	if (o->have_send && o->send_file)
 		return fail(err, errlen, "--send and --send-file: give one or the other"),
 		       SRECV_EUSAGE;
@@ -384,15 +525,25 @@ void opts_free(struct srecv_opts *o)
 	o->send_data = o->host = o->port = NULL;
 }
 
+int opts_progress(const struct srecv_opts *o, int stderr_tty, int stdout_is_that_tty)
+{
+	if (o->progress >= 0) /* asked for by name: as asked, even with -q or into a log */
+		return o->progress;
+	if (!stderr_tty || o->quiet)
+		return 0;
+	/* Data on the terminal we would draw on would tear the meter apart. */
+	return o->output != NULL || !stdout_is_that_tty;
+}
+
 srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg)
 {
-	srecv_status st = SRECV_OK;
+	srecv_status st;
 	const char *keylog = o->keylog;
 
-#define TRY(call)                                                                                 \
-	do {                                                                                      \
-		if ((st = (call)) != SRECV_OK)                                                    \
-			return st;                                                                \
+#define TRY(call)                               \
+	do {                                    \
+		if ((st = (call)) != SRECV_OK)  \
+			return st;              \
 	} while (0)
 	TRY(srecv_config_set_tls(cfg, o->tls));
 	TRY(srecv_config_set_family(cfg, o->family));
@@ -409,7 +560,7 @@ srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg)
 		TRY(srecv_config_insecure_noverify(cfg));
 	if (o->pins)
 		TRY(srecv_config_set_pins(cfg, o->pins));
-	if (o->cert)
+	if (o->cert) /* key NULL: the library takes it from the --cert file */
 		TRY(srecv_config_set_keypair(cfg, o->cert, o->key));
 	if (o->tls_min || o->tls_max)
 		TRY(srecv_config_set_tls_versions(cfg, o->tls_min, o->tls_max));
@@ -422,7 +573,7 @@ srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg)
 	if (keylog == NULL) {
 		keylog = getenv("SSLKEYLOGFILE");
 		if (keylog != NULL && *keylog == '\0')
-			keylog = NULL;
+			keylog = NULL; /* set but empty: treated as unset, as curl does */
 	}
 	if (keylog)
 		TRY(srecv_config_set_keylog_file(cfg, keylog));

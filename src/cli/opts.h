@@ -1,7 +1,8 @@
 /*
  * opts.h - srecv's command line: argv -> struct srecv_opts -> srecv_config.
- * Pure parsing and validation (no I/O beyond checking files exist), so every
- * rule of cli.md can be unit-tested.
+ * Pure parsing and validation, no I/O (files named by options are opened by
+ * the run, the library validates TLS settings), so every rule of cli.md can
+ * be unit-tested. Errors are "<what>: <why>" for the one "srecv: " line.
  */
 #ifndef SRECV_OPTS_H
 #define SRECV_OPTS_H
@@ -12,45 +13,62 @@
 #include "srecv.h"
 
 #define OPTS_ERRLEN 512
+/* Longest duration accepted (one year): keeps milliseconds far from overflow. */
+#define OPTS_MAX_SECONDS (86400L * 365)
 
 struct srecv_opts {
 	int tls;
-	int family; /* 0, 4, 6 */
-	long connect_ms, idle_ms, total_ms;
-	char *send_data; /* owned: --send after escapes */
+	int family; /* 0 any, 4, 6 */
+	long connect_ms, idle_ms, total_ms; /* 0 = none; connect defaults to 30000 */
+	char *send_data; /* owned: --send after escapes (may hold NUL bytes) */
 	size_t send_len;
 	int have_send;
 	const char *send_file; /* borrowed from argv; "-" = stdin */
-	const char *output;    /* borrowed; NULL = stdout */
+	const char *output;    /* borrowed; NULL = stdout ("-o -" too) */
 	int have_max_bytes;
 	uint64_t max_bytes;
-	int progress; /* -1 default (terminal rule), 0 off, 1 on */
+	int progress; /* -1 default (terminal rule, opts_progress), 0 off, 1 on */
 	int verbose, quiet;
-	const char *info_json;
-	/* TLS; borrowed from argv */
+	const char *info_json; /* borrowed; "-" = stderr */
+	/* TLS only; all borrowed from argv */
 	const char *cacert, *capath, *servername, *pins, *cert, *key;
 	const char *tls_min, *tls_max, *ciphers, *ciphers13, *alpn, *crlfile, *keylog;
 	int insecure, allow_truncation;
-	char *host; /* owned, without brackets */
-	char *port; /* owned */
+	char *host; /* owned: without brackets */
+	char *port; /* owned: "1".."65535" (normalised) or a service name */
 	int help, version;
 };
 
-/* Parse argv. 0 on success; SRECV_EUSAGE with "<what>: <why>" in err. */
+/* Parse argv (getopt_long; options may follow HOST:PORT). 0 on success (also
+ * for -h/-V, with o->help/o->version set), SRECV_EUSAGE with "<what>: <why>"
+ * in err. Call opts_free() in both cases. */
 int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t errlen);
 void opts_free(struct srecv_opts *o);
 
-/* Pieces, exposed for unit tests. Each returns 0 or -1 with err set. */
+/* Pieces, exposed for unit tests. Each returns 0, or -1 with err set (and
+ * outputs untouched, or NULL for the strings). */
+/* HOST:PORT, [IPV6]:PORT. *host and *port are owned by the caller. */
 int opts_parse_hostport(const char *s, char **host, char **port, char *err, size_t errlen);
+/* Seconds with optional decimals ("0.5"), > 0, <= OPTS_MAX_SECONDS, to ms
+ * rounded up (0.0001 -> 1, never 0 = "no limit"). opt names the option. */
 int opts_parse_duration(const char *opt, const char *s, long *ms, char *err, size_t errlen);
+/* N, NK, NM, NG (1024-based; k m g too), N >= 0. */
 int opts_parse_size(const char *opt, const char *s, uint64_t *v, char *err, size_t errlen);
+/* --send escapes: \r \n \t \0 \\ \xHH. *out (owned by the caller) holds
+ * *len bytes plus a terminating NUL. */
 int opts_unescape(const char *s, char **out, size_t *len, char *err, size_t errlen);
 
-/* Push the options into cfg (env SSLKEYLOGFILE included). SRECV_OK or the
- * setter's status, with the reason in srecv_config_error(cfg). */
+/* Whether to draw the progress meter: --progress/--no-progress decide (a
+ * forced meter on a log file is what was asked for), else on when stderr is
+ * a terminal, -q is not given, and the data does not go to that terminal. */
+int opts_progress(const struct srecv_opts *o, int stderr_tty, int stdout_is_that_tty);
+
+/* Push the options into cfg (SSLKEYLOGFILE included when --keylog is not
+ * given, TLS only). SRECV_OK or the setter's status, with the reason in
+ * srecv_config_error(cfg). */
 srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg);
 
-/* The --help text. */
+/* The --help text (every line fits 80 columns). */
 extern const char opts_usage[];
 
 #endif

@@ -1,63 +1,85 @@
 /*
- * report.c - -v output, the --info-json record and the progress meter.
- * Reads srecv_info only; never touches the connection or the data.
+ * report.c - the -v lines and the --info-json record, both from srecv_info.
+ * Certificate fields come from the peer: they reach the terminal through
+ * term_string and the JSON through json_string, never raw.
  */
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "json.h"
+#include "progress.h"
 #include "report.h"
 
-int64_t report_now_ns(void)
+/* "* Label            value" (labels padded to 17 columns, as tests expect). */
+static void line(FILE *f, const char *label, const char *value)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	fprintf(f, "* %-16s ", label);
+	term_string(f, value);
+	fputc('\n', f);
 }
 
-static const char *or_none(const char *s)
+static void cert_lines(FILE *f, size_t depth, const srecv_cert_info *c)
 {
-	return s ? s : "(none)";
+	size_t j;
+
+	fprintf(f, "* Certificate %zu%s\n", depth, depth == 0 ? " (peer)" : "");
+	line(f, "  subject", c->subject);
+	line(f, "  issuer", c->issuer);
+	line(f, "  not before", c->not_before);
+	line(f, "  not after", c->not_after);
+	if (c->san_count > 0) {
+		fprintf(f, "* %-16s ", "  names");
+		for (j = 0; j < c->san_count; j++) {
+			if (j)
+				fputs(", ", f);
+			term_string(f, c->san[j]);
+		}
+		fputc('\n', f);
+	}
+	line(f, "  pin", c->spki_sha256);
 }
 
 void report_connection(FILE *f, const srecv_info *in)
 {
-	size_t i, j;
+	size_t i;
 
-	if (in->address)
-		fprintf(f, "* Connected to %s (%s) port %s in %.1f ms (resolve %.1f ms)\n",
-			in->host, in->address, in->port, in->connect_ms,
-			in->resolve_ms < 0 ? 0.0 : in->resolve_ms);
+	if (in->resolve_ms >= 0)
+		fprintf(f, "* Resolved %s in %.1f ms\n", in->host ? in->host : "", in->resolve_ms);
+	if (in->address) {
+		fputs("* Connected to ", f);
+		term_string(f, in->host);
+		fprintf(f, " (%s) port %s", in->address, in->port ? in->port : "");
+		if (in->connect_ms >= 0)
+			fprintf(f, " in %.1f ms", in->connect_ms);
+		fputc('\n', f);
+	}
 	if (!in->tls)
 		return;
-	if (in->tls_version) {
+	if (in->handshake_ms >= 0)
 		fprintf(f, "* TLS handshake    %.1f ms\n", in->handshake_ms);
-		fprintf(f, "* Protocol         %s\n", in->tls_version);
-		fprintf(f, "* Cipher           %s\n", or_none(in->cipher));
-		fprintf(f, "* Key exchange     %s\n", or_none(in->group));
-		fprintf(f, "* ALPN             %s\n", or_none(in->alpn));
+	if (in->tls_version) {
+		line(f, "Protocol", in->tls_version);
+		line(f, "Cipher", in->cipher);
+		line(f, "Key exchange", in->group);
+		line(f, "ALPN", in->alpn);
 	}
 	if (in->address) {
-		fprintf(f, "* SNI              %s\n", or_none(in->sni));
-		fprintf(f, "* Verification     %s\n", or_none(in->verify));
+		line(f, "SNI", in->sni);
+		line(f, "Verification", in->verify);
 	}
-	for (i = 0; i < in->chain_len; i++) {
-		const srecv_cert_info *c = &in->chain[i];
+	for (i = 0; i < in->chain_len; i++)
+		cert_lines(f, i, &in->chain[i]);
+}
 
-		fprintf(f, "* Certificate %zu%s\n", i, i == 0 ? " (peer)" : "");
-		fprintf(f, "*   subject        %s\n", c->subject);
-		fprintf(f, "*   issuer         %s\n", c->issuer);
-		fprintf(f, "*   valid          %s to %s\n", c->not_before, c->not_after);
-		if (c->san_count > 0) {
-			fprintf(f, "*   names          ");
-			for (j = 0; j < c->san_count; j++)
-				fprintf(f, "%s%s", j ? ", " : "", c->san[j]);
-			fputc('\n', f);
-		}
-		fprintf(f, "*   pin            %s\n", or_none(c->spki_sha256));
-	}
+void report_summary(FILE *f, uint64_t bytes, double secs)
+{
+	char rate[32];
+
+	progress_human(rate, sizeof(rate), secs > 0 ? (double)bytes / secs : 0);
+	fprintf(f, "* Received %llu bytes in %.3f s (%s/s)\n", (unsigned long long)bytes, secs,
+		rate);
 }
 
 static void json_ms(FILE *f, double ms)
@@ -66,6 +88,30 @@ static void json_ms(FILE *f, double ms)
 		fputs("null", f);
 	else
 		fprintf(f, "%.3f", ms);
+}
+
+/* The port as a number when there is one (a service name is looked up, so
+ * scripts see one type); a name the system does not know stays a string. */
+static void json_port(FILE *f, const char *p)
+{
+	const struct servent *se;
+	char *end;
+	long v;
+
+	if (p == NULL) {
+		fputs("null", f);
+		return;
+	}
+	v = strtol(p, &end, 10);
+	if (end != p && *end == '\0' && v > 0 && v <= 65535) {
+		fprintf(f, "%ld", v);
+		return;
+	}
+	se = getservbyname(p, "tcp");
+	if (se != NULL)
+		fprintf(f, "%d", ntohs((uint16_t)se->s_port));
+	else
+		json_string(f, p);
 }
 
 static void json_cert(FILE *f, const srecv_cert_info *c, int full)
@@ -95,40 +141,10 @@ static void json_cert(FILE *f, const srecv_cert_info *c, int full)
 	fputc('}', f);
 }
 
-void report_json(FILE *f, const srecv_info *in, const char *host, const char *port,
-		 int exit_code, const char *error, double total_ms)
+static void json_tls(FILE *f, const srecv_info *in)
 {
-	const char *p = in && in->port ? in->port : port;
-	char *end = NULL;
-	long pnum = p ? strtol(p, &end, 10) : 0;
 	size_t i;
 
-	fputs("{\"host\":", f);
-	json_string(f, in && in->host ? in->host : host);
-	fputs(",\"port\":", f);
-	if (p && end && *end == '\0')
-		fprintf(f, "%ld", pnum);
-	else
-		json_string(f, p);
-	fputs(",\"address\":", f);
-	json_string(f, in ? in->address : NULL);
-	fprintf(f, ",\"exit_code\":%d,\"error\":", exit_code);
-	json_string(f, error && *error ? error : NULL);
-	fprintf(f, ",\"bytes_received\":%llu",
-		(unsigned long long)(in ? in->bytes_received : 0));
-	fputs(",\"timings_ms\":{\"resolve\":", f);
-	json_ms(f, in ? in->resolve_ms : -1);
-	fputs(",\"connect\":", f);
-	json_ms(f, in ? in->connect_ms : -1);
-	fputs(",\"handshake\":", f);
-	json_ms(f, in ? in->handshake_ms : -1);
-	fputs(",\"total\":", f);
-	json_ms(f, total_ms);
-	fputs("},\"tls\":", f);
-	if (in == NULL || !in->tls) {
-		fputs("null}\n", f);
-		return;
-	}
 	fputs("{\"version\":", f);
 	json_string(f, in->tls_version);
 	fputs(",\"cipher\":", f);
@@ -150,62 +166,42 @@ void report_json(FILE *f, const srecv_info *in, const char *host, const char *po
 			fputc(',', f);
 		json_cert(f, &in->chain[i], 0);
 	}
-	fputs("]}}\n", f);
+	fputs("]}", f);
 }
 
-static void human(char *out, size_t len, double v)
+void report_json(FILE *f, const srecv_info *in, int tls, const char *host, const char *port,
+		 int exit_code, const char *error, double total_ms)
 {
-	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	int u = 0;
+	srecv_info none;
 
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
+	fputs("{\"host\":", f);
+	json_string(f, in && in->host ? in->host : host);
+	fputs(",\"port\":", f);
+	json_port(f, in && in->port ? in->port : port);
+	fputs(",\"address\":", f);
+	json_string(f, in ? in->address : NULL);
+	fprintf(f, ",\"exit_code\":%d,\"error\":", exit_code);
+	json_string(f, error && *error ? error : NULL);
+	fprintf(f, ",\"bytes_received\":%llu",
+		(unsigned long long)(in ? in->bytes_received : 0));
+	fputs(",\"timings_ms\":{\"resolve\":", f);
+	json_ms(f, in ? in->resolve_ms : -1);
+	fputs(",\"connect\":", f);
+	json_ms(f, in ? in->connect_ms : -1);
+	fputs(",\"handshake\":", f);
+	json_ms(f, in ? in->handshake_ms : -1);
+	fputs(",\"total\":", f);
+	json_ms(f, total_ms);
+	fputs("},\"tls\":", f);
+	/* tls is null in plain mode only; a TLS run that failed before the
+	 * handshake still says what it knows (nulls). */
+	if (in == NULL && tls) {
+		memset(&none, 0, sizeof(none));
+		json_tls(f, &none);
+	} else if (in != NULL && in->tls) {
+		json_tls(f, in);
+	} else {
+		fputs("null", f);
 	}
-	snprintf(out, len, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-}
-
-void progress_start(struct progress *p, int on, uint64_t total)
-{
-	memset(p, 0, sizeof(*p));
-	p->on = on;
-	p->total = total;
-	p->start_ns = report_now_ns();
-}
-
-static void draw(struct progress *p, uint64_t bytes, int64_t now)
-{
-	double secs = (now - p->start_ns) / 1e9;
-	char b[32], r[32];
-
-	human(b, sizeof(b), (double)bytes);
-	human(r, sizeof(r), secs > 0 ? bytes / secs : 0);
-	/* \r and clear-to-end-of-line: redraw in place on stderr. */
-	fprintf(stderr, "\r%12s  %10s/s  %02d:%02d", b, r, (int)secs / 60, (int)secs % 60);
-	if (p->total)
-		fprintf(stderr, "  %3d%%", (int)(bytes * 100 / p->total));
-	fputs("\033[K", stderr);
-	fflush(stderr);
-	p->drawn = 1;
-	p->last_ns = now;
-}
-
-void progress_update(struct progress *p, uint64_t bytes)
-{
-	int64_t now;
-
-	if (!p->on)
-		return;
-	now = report_now_ns();
-	if (now - p->last_ns >= 250000000)
-		draw(p, bytes, now);
-}
-
-void progress_end(struct progress *p, uint64_t bytes)
-{
-	if (!p->on)
-		return;
-	draw(p, bytes, report_now_ns());
-	fputc('\n', stderr);
-	fflush(stderr);
+	fputs("}\n", f);
 }

@@ -1,7 +1,7 @@
 /*
- * report.h - what srecv tells people besides the data: -v details, the
- * --info-json record and the progress meter. All on stderr or a file the
- * user named, never on the data stream.
+ * report.h - what srecv tells people besides the data: the -v lines and the
+ * --info-json record. Reads srecv_info only; every peer-supplied string goes
+ * through json.c's escaping. Never touches the connection or the data.
  */
 #ifndef SRECV_REPORT_H
 #define SRECV_REPORT_H
@@ -11,26 +11,18 @@
 
 #include "srecv.h"
 
-/* -v: address, timings, TLS parameters, every certificate the peer sent. */
+/* -v after connecting (or failing to): address, timings, TLS parameters,
+ * verification, every certificate the peer sent. Lines start with "* ". */
 void report_connection(FILE *f, const srecv_info *info);
+/* -v at the end: "* Received N bytes in T s (R/s)". */
+void report_summary(FILE *f, uint64_t bytes, double secs);
 
-/* --info-json: one object with cli.md's keys. host/port are the command
- * line's, used when the run failed before connecting. */
-void report_json(FILE *f, const srecv_info *info, const char *host, const char *port,
+/* --info-json: one object with exactly cli.md's keys, ended by a newline.
+ * info may be NULL (the run failed before a connection existed): host and
+ * port are then the command line's (either may be NULL), and tls says
+ * whether "tls" is an object of nulls or null. error NULL or "" -> null;
+ * total_ms < 0 -> null. */
+void report_json(FILE *f, const srecv_info *info, int tls, const char *host, const char *port,
 		 int exit_code, const char *error, double total_ms);
-
-struct progress {
-	int on;
-	int drawn;
-	uint64_t total; /* known size (--max-bytes), 0 = unknown */
-	int64_t start_ns, last_ns;
-};
-
-int64_t report_now_ns(void);
-void progress_start(struct progress *p, int on, uint64_t total);
-/* Redraw at most 4 times a second. */
-void progress_update(struct progress *p, uint64_t bytes);
-/* Final line, ended with a newline (only if anything was drawn). */
-void progress_end(struct progress *p, uint64_t bytes);
 
 #endif

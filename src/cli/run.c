@@ -1,0 +1,356 @@
+/*
+ * run.c - the steps of one srecv run around main.c's receive loop: set up
+ * before any network I/O, and afterwards one error line, FILE.part's fate,
+ * the -v summary and the --info-json record. Uses libsrecv's public API
+ * only; never touches signal dispositions (main.c owns them).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "report.h"
+#include "run.h"
+
+/* One line on stderr in one write, peer-chosen bytes made harmless:
+ * "srecv: " prefix + the formatted text (through term_string). */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char text[2048];
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	m = open_memstream(&out, &len);
+	if (m == NULL) {
+		fprintf(stderr, "srecv: %s\n", text); /* out of memory: still say it */
+		return;
+	}
+	fputs("srecv: ", m);
+	term_string(m, text);
+	fputc('\n', m);
+	if (fclose(m) == 0)
+		fwrite(out, 1, len, stderr);
+	free(out);
+}
+
+void run_init(struct run *r, const volatile sig_atomic_t *signo)
+{
+	memset(r, 0, sizeof(*r));
+	r->send_fd = -1;
+	r->sink.fd = -1;
+	r->signo = signo;
+	r->start_ns = progress_now_ns();
+}
+
+static int fail(struct run *r, srecv_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A failure during setup: the reason into r->err, then finish the run. */
+static int fail(struct run *r, srecv_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof(r->err), fmt, ap);
+	va_end(ap);
+	return run_finish(r, st);
+}
+
+/* --send-file: opened (and checked to be readable data) before connecting,
+ * so a bad file is a usage error that costs no network I/O. */
+static int open_send_file(struct run *r)
+{
+	struct stat st;
+
+	if (r->o.send_file == NULL)
+		return 0;
+	if (strcmp(r->o.send_file, "-") == 0) {
+		r->send_fd = STDIN_FILENO;
+		return 0;
+	}
+	r->send_fd = open(r->o.send_file, O_RDONLY | O_CLOEXEC);
+	if (r->send_fd < 0) {
+		snprintf(r->err, sizeof(r->err), "--send-file: cannot read '%s': %s",
+			 r->o.send_file, strerror(errno));
+		return -1;
+	}
+	if (fstat(r->send_fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(r->err, sizeof(r->err), "--send-file: cannot read '%s': %s",
+			 r->o.send_file, strerror(EISDIR));
+		return -1;
+	}
+	return 0;
+}
+
+/* --info-json FILE is created up front: a record that cannot be written is
+ * an output error found before connecting, like -o's. */
+static int open_info(struct run *r)
+{
+	if (r->o.info_json == NULL)
+		return 0;
+	if (strcmp(r->o.info_json, "-") == 0) {
+		r->info = stderr;
+		return 0;
+	}
+	r->info = fopen(r->o.info_json, "we"); /* "e": O_CLOEXEC (glibc) */
+	if (r->info == NULL) {
+		snprintf(r->err, sizeof(r->err), "--info-json: cannot create '%s': %s",
+			 r->o.info_json, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
+{
+	srecv_status st;
+
+	if (opts_parse(&r->o, argc, argv, r->err, sizeof(r->err)) != 0) {
+		say("%s", r->err);
+		return SRECV_EUSAGE;
+	}
+	if (r->o.help) {
+		fputs(opts_usage, stdout);
+		return 0;
+	}
+	if (r->o.version)
+		return RUN_VERSION;
+	r->left = r->o.max_bytes;
+	r->buf = malloc(RUN_BUF_SIZE);
+	r->cfg = srecv_config_new();
+	if (r->buf == NULL || r->cfg == NULL)
+		return fail(r, SRECV_EINTERNAL, "internal error: out of memory");
+	if (open_info(r) != 0)
+		return run_finish(r, SRECV_EOUTPUT);
+	if (srecv_config_set_cancel_fd(r->cfg, cancel_fd) != SRECV_OK)
+		return fail(r, SRECV_EINTERNAL, "internal error: %s", srecv_config_error(r->cfg));
+	st = opts_apply(&r->o, r->cfg);
+	if (st != SRECV_OK)
+		return fail(r, st, "%s", srecv_config_error(r->cfg));
+	if (open_send_file(r) != 0)
+		return run_finish(r, SRECV_EUSAGE);
+	/* The output before the network: an uncreatable file fails at once. */
+	if (sink_open(&r->sink, r->o.output, r->err, sizeof(r->err)) != 0)
+		return run_finish(r, SRECV_EOUTPUT);
+	r->sink_open = 1;
+	r->sink.interrupted = r->signo;
+	if (r->o.insecure && !r->o.quiet)
+		say("warning: --insecure: the server's certificate is not verified");
+	r->conn = srecv_conn_new(r->cfg);
+	if (r->conn == NULL)
+		return fail(r, SRECV_EINTERNAL, "internal error: out of memory");
+	return RUN_GO;
+}
+
+void run_connected(struct run *r)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	if (!r->o.verbose)
+		return;
+	/* Rendered first, written at once: the block never interleaves. */
+	m = open_memstream(&out, &len);
+	if (m == NULL)
+		return;
+	report_connection(m, srecv_conn_info(r->conn));
+	if (fclose(m) == 0)
+		fwrite(out, 1, len, stderr);
+	free(out);
+}
+
+/* The data goes to the terminal stderr is on (the meter would tear it). */
+static int stdout_is_stderr_tty(void)
+{
+	struct stat out, err;
+
+	return isatty(STDOUT_FILENO) && fstat(STDOUT_FILENO, &out) == 0 &&
+	       fstat(STDERR_FILENO, &err) == 0 && out.st_rdev == err.st_rdev;
+}
+
+static srecv_status send_file(struct run *r)
+{
+	srecv_status st;
+	ssize_t n;
+
+	for (;;) {
+		n = read(r->send_fd, r->buf, RUN_BUF_SIZE);
+		if (n < 0 && errno == EINTR && !(r->signo && *r->signo))
+			continue;
+		if (n < 0 && errno == EINTR)
+			return SRECV_ECANCELED;
+		if (n < 0) {
+			snprintf(r->err, sizeof(r->err), "--send-file: cannot read '%s': %s",
+				 r->o.send_file, strerror(errno));
+			return SRECV_EUSAGE;
+		}
+		if (n == 0)
+			return SRECV_OK;
+		st = srecv_send(r->conn, r->buf, (size_t)n);
+		if (st != SRECV_OK)
+			return st;
+	}
+}
+
+srecv_status run_send(struct run *r)
+{
+	srecv_status st = SRECV_OK;
+
+	if (r->o.have_send && r->o.send_len > 0)
+		st = srecv_send(r->conn, r->o.send_data, r->o.send_len);
+	else if (r->send_fd >= 0)
+		st = send_file(r);
+	if (st == SRECV_OK)
+		progress_start(&r->progress, stderr,
+			       opts_progress(&r->o, isatty(STDERR_FILENO), stdout_is_stderr_tty()),
+			       r->o.have_max_bytes ? r->o.max_bytes : 0);
+	return st;
+}
+
+size_t run_want(const struct run *r)
+{
+	if (r->o.have_max_bytes && r->left < RUN_BUF_SIZE)
+		return (size_t)r->left;
+	return RUN_BUF_SIZE;
+}
+
+srecv_status run_write(struct run *r, const void *buf, size_t n)
+{
+	int errnum = 0;
+
+	if (sink_write(&r->sink, buf, n, &errnum, r->err, sizeof(r->err)) != 0) {
+		if (errnum == EINTR)
+			return SRECV_ECANCELED;
+		/* `srecv ... | head -c 10`: the reader is done, not an error to
+		 * shout about; the exit code still says the data did not all go. */
+		r->quiet_fail = errnum == EPIPE && r->sink.path == NULL && !r->sink.device;
+		return SRECV_EOUTPUT;
+	}
+	if (r->o.have_max_bytes)
+		r->left -= n;
+	progress_update(&r->progress, r->sink.written);
+	return SRECV_OK;
+}
+
+/* The --info-json record, rendered first and written at once. Returns 0, or
+ * -1 with errno when it could not be written. */
+static int write_info(struct run *r, int code)
+{
+	const srecv_info *in = r->conn ? srecv_conn_info(r->conn) : NULL;
+	double total_ms = (double)(progress_now_ns() - r->start_ns) / 1e6;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+	int rc = -1, e = ENOMEM;
+
+	if (m != NULL) {
+		report_json(m, in, r->o.tls, r->o.host, r->o.port, code, r->err, total_ms);
+		if (fclose(m) == 0) {
+			errno = 0;
+			if (fwrite(out, 1, len, r->info) == len && fflush(r->info) == 0)
+				rc = 0;
+			e = errno ? errno : EIO;
+		}
+	}
+	free(out);
+	if (r->info != stderr) {
+		if (fclose(r->info) != 0 && rc == 0) {
+			rc = -1;
+			e = errno;
+		}
+	}
+	r->info = NULL;
+	errno = e;
+	return rc;
+}
+
+/* The signal that ended the run, or 0. A cancel without a recorded signal
+ * cannot happen (only the handler writes the pipe); SIGINT then. */
+static int ending_signal(const struct run *r, srecv_status st)
+{
+	int sig = r->signo ? (int)*r->signo : 0;
+
+	if (sig == 0 && st == SRECV_ECANCELED)
+		sig = SIGINT;
+	return sig;
+}
+
+int run_finish(struct run *r, srecv_status st)
+{
+	const srecv_info *in = r->conn ? srecv_conn_info(r->conn) : NULL;
+	size_t used;
+	int code, sig = ending_signal(r, st);
+
+	progress_end(&r->progress, r->sink.written); /* before any message */
+	if (st != SRECV_OK && r->err[0] == '\0')
+		snprintf(r->err, sizeof(r->err), "%s",
+			 r->conn && *srecv_error(r->conn) ? srecv_error(r->conn)
+							   : srecv_status_str(st));
+	if (st == SRECV_ETRUNCATED && r->o.allow_truncation && in &&
+	    in->eof_without_close_notify == 1 && sig == 0) {
+		if (!r->o.quiet)
+			say("warning: %s; accepted by --allow-truncation", r->err);
+		r->err[0] = '\0';
+		st = SRECV_OK;
+	}
+	code = (int)st;
+	if (sig != 0) {
+		/* Everything received is in the sink already: say so and leave. */
+		snprintf(r->err, sizeof(r->err), "interrupted by %s",
+			 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		code = 128 + sig;
+		r->quiet_fail = 0;
+	}
+	if (r->sink_open) {
+		if (code == 0 && sink_commit(&r->sink, r->err, sizeof(r->err)) != 0)
+			code = SRECV_EOUTPUT;
+		used = strlen(r->err);
+		if (code != 0 && sink_abort(&r->sink))
+			snprintf(r->err + used, sizeof(r->err) - used, "; %llu byte%s kept in %s",
+				 (unsigned long long)r->sink.written, r->sink.written == 1 ? "" : "s",
+				 r->sink.part);
+	}
+	if (r->o.verbose && in != NULL)
+		report_summary(stderr, in->bytes_received,
+			       (double)(progress_now_ns() - r->start_ns) / 1e9);
+	if (code != 0 && !r->quiet_fail)
+		say("%s", r->err);
+	if (r->info != NULL && write_info(r, code) != 0 && code == 0) {
+		/* Only a run that otherwise succeeded reports it: a failed run
+		 * has had its one line. */
+		say("--info-json: write failed on '%s': %s", r->o.info_json, strerror(errno));
+		code = SRECV_EOUTPUT;
+	}
+	return code;
+}
+
+void run_free(struct run *r)
+{
+	if (r->sink_open)
+		sink_free(&r->sink);
+	r->sink_open = 0;
+	if (r->info != NULL && r->info != stderr)
+		fclose(r->info);
+	r->info = NULL;
+	if (r->send_fd > STDIN_FILENO)
+		close(r->send_fd);
+	r->send_fd = -1;
+	srecv_conn_free(r->conn);
+	r->conn = NULL;
+	srecv_config_free(r->cfg);
+	r->cfg = NULL;
+	free(r->buf);
+	r->buf = NULL;
+	opts_free(&r->o);
+}

@@ -1,0 +1,65 @@
+/*
+ * run.h - one srecv run, step by step, for main.c's loop: prepare (options,
+ * config, --send-file, --info-json, the output) before any network I/O,
+ * report the connection, send the request, write each received chunk, and
+ * finish (the one error line, FILE.part's fate, the JSON record, the exit
+ * code). No signal handling here: main.c owns that and lends its flag.
+ */
+#ifndef SRECV_RUN_H
+#define SRECV_RUN_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "opts.h"
+#include "progress.h"
+#include "sink.h"
+#include "srecv.h"
+
+#define RUN_BUF_SIZE (256 * 1024) /* the one receive buffer */
+
+enum {
+	RUN_GO = -1,     /* run_prepare: ready, connect now */
+	RUN_VERSION = -2 /* run_prepare: -V given; main prints the versions */
+};
+
+struct run {
+	struct srecv_opts o;
+	srecv_config *cfg; /* owned */
+	srecv_conn *conn;  /* owned; NULL until run_prepare succeeds */
+	struct sink sink;
+	int sink_open;
+	struct progress progress;
+	FILE *info;   /* owned unless == stderr; NULL: no --info-json */
+	int send_fd;  /* owned unless STDIN_FILENO; -1: no --send-file */
+	char *buf;    /* owned: RUN_BUF_SIZE bytes, allocated once */
+	uint64_t left; /* bytes --max-bytes still allows */
+	int64_t start_ns;
+	const volatile sig_atomic_t *signo; /* borrowed: signal received, 0 none */
+	int quiet_fail; /* closed stdout pipe: exit 9 without a message */
+	char err[1024]; /* "<what failed>: <why>" of the failure, "" none */
+};
+
+/* signo: main's flag, set by its SIGINT/SIGTERM handler. */
+void run_init(struct run *r, const volatile sig_atomic_t *signo);
+/* Parse argv and open everything short of the network; cancel_fd is the
+ * self-pipe for srecv_config_set_cancel_fd. RUN_GO, RUN_VERSION, or the exit
+ * code after printing help or the error line. */
+int run_prepare(struct run *r, int argc, char **argv, int cancel_fd);
+/* After srecv_connect, whatever it returned: the -v report. */
+void run_connected(struct run *r);
+/* --send or --send-file, then start the progress meter. */
+srecv_status run_send(struct run *r);
+/* Length for the next srecv_recv: RUN_BUF_SIZE capped by --max-bytes;
+ * 0 when --max-bytes is reached. */
+size_t run_want(const struct run *r);
+/* One received chunk to the sink (one write loop), progress updated. */
+srecv_status run_write(struct run *r, const void *buf, size_t n);
+/* Turn the outcome into the exit code: the error line (or the truncation
+ * warning), FILE.part renamed or kept, -v summary, --info-json record.
+ * Cancellation (or *signo set) gives 128 + the signal. */
+int run_finish(struct run *r, srecv_status st);
+void run_free(struct run *r);
+
+#endif
