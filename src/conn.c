@@ -106,6 +106,9 @@ srecv_status srecv_connect(srecv_conn *c, const char *host, const char *port)
 			  c->fd >= 0 ? "already connected" : "empty host or port");
 		return c->status;
 	}
+	/* The transport follows the config as it is now, not as it was at
+	 * srecv_conn_new: setting TLS after creating the connection works. */
+	c->ops = c->cfg->tls ? &sr_transport_tls : &sr_transport_tcp;
 	c->start_ns = sr_now_ns();
 	c->total_at = sr_deadline_after_ms(c->cfg->total_ms);
 	c->info.host = sr_keep(c, host);

@@ -224,6 +224,28 @@ START_TEST(connect_timeout_on_black_hole)
 }
 END_TEST
 
+/* The transport is the config's at srecv_connect, not at srecv_conn_new: a
+ * TLS flag set late must not silently give a plain-text connection. A
+ * listener that never answers the ClientHello shows which one ran. */
+START_TEST(tls_set_after_conn_new_is_honoured)
+{
+	struct listener l;
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	char port[16];
+
+	listener_open(&l, 4);
+	snprintf(port, sizeof(port), "%d", l.port);
+	srecv_config_set_timeouts(cfg, 300, 0, 0);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_int_eq(srecv_connect(c, "127.0.0.1", port), SRECV_ETIMEOUT);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	listener_close(&l);
+}
+END_TEST
+
 START_TEST(cancel_fd_interrupts_wait)
 {
 	struct listener bh;
@@ -354,6 +376,7 @@ int main(void)
 	tcase_add_test(dial, unresolvable_name);
 	tcase_add_test(dial, connect_timeout_on_black_hole);
 	tcase_add_test(dial, cancel_fd_interrupts_wait);
+	tcase_add_test(dial, tls_set_after_conn_new_is_honoured);
 	tcase_add_test(dial, recv_refuses_empty_buffer);
 	tcase_add_test(config, pins_validation);
 	tcase_add_test(config, other_setters_validate);
