@@ -222,6 +222,96 @@ START_TEST(info_json_on_connect_failure)
 }
 END_TEST
 
+static int count_char(const char *s, char c)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+/* The meter on a real pseudo-terminal: redrawn in place with \r and
+ * clear-to-end-of-line, the final state (all bytes, 100% of --max-bytes)
+ * ended by a newline, and not one data byte on the terminal. 600 bytes
+ * dripped over about 1.2 s give several redraws at 4 a second. */
+START_TEST(progress_meter_on_terminal)
+{
+	srt_testd d;
+	srt_result r;
+	srt_opts o = {.stderr_tty = 1};
+	const char *last;
+
+	srt_testd_startl(&d, "--send-bytes", "1000", "--drip-ms", "2", NULL);
+	srt_runl(&r, &o, "--max-bytes", "600", srt_addr("127.0.0.1", d.port), NULL);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_uint_eq(r.out_len, 600);
+	ck_assert(srt_is_pattern(r.out, 600));
+	ck_assert_msg(count_char(r.err, '\r') >= 3, "too few redraws: %s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.err, "\033[K"));
+	last = strrchr(r.err, '\r');
+	ck_assert_msg(strncmp(last, "\r      600 B  ", 14) == 0, "%s", last);
+	ck_assert_msg(strcmp(last + strlen(last) - 10, "  100%\033[K\n") == 0, "%s", last);
+	ck_assert_int_eq(count_char(r.err, '\n'), 1);
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+/* The meter's other rules: --no-progress silences it on a terminal, and a
+ * stderr that is not a terminal gets nothing on success, --progress forces
+ * it there. */
+START_TEST(progress_meter_rules)
+{
+	srt_testd d;
+	srt_result r;
+	srt_opts tty = {.stderr_tty = 1};
+
+	srt_testd_startl(&d, "--send-bytes", "100K", NULL);
+	srt_runl(&r, &tty, "--no-progress", srt_addr("127.0.0.1", d.port), NULL);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_str_eq(r.err, "");
+	srt_result_free(&r);
+	srt_runl(&r, NULL, srt_addr("127.0.0.1", d.port), NULL);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_str_eq(r.err, "");
+	ck_assert_uint_eq(r.out_len, 100 * 1024);
+	srt_result_free(&r);
+	srt_runl(&r, NULL, "--progress", srt_addr("127.0.0.1", d.port), NULL);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_msg(strstr(r.err, "100.0 KiB") != NULL && r.err[r.err_len - 1] == '\n', "%s",
+		      r.err);
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+/* A successful TLS run's record: cli.md's keys with the real values a
+ * monitoring script reads (expiry, pin, version, verification). */
+START_TEST(info_json_on_tls_success)
+{
+	srt_testd d;
+	srt_result r;
+
+	srt_testd_startl(&d, GOOD, "--send", "hello\\n", NULL);
+	srt_runl(&r, NULL, CA, "--info-json", "-", srt_addr("localhost", d.port), NULL);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_str_eq((char *)r.out, "hello\n");
+	ck_assert_int_eq(srt_lines(r.err), 1);
+	ck_assert_msg(strncmp(r.err, "{\"host\":\"localhost\",\"port\":", 26) == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.err, "\"exit_code\":0,\"error\":null,\"bytes_received\":6,") != NULL,
+		      "%s", r.err);
+	ck_assert_msg(strstr(r.err, "\"tls\":{\"version\":\"TLSv1.3\"") != NULL, "%s", r.err);
+	ck_assert_msg(strstr(r.err, "\"verify\":\"ok\"") != NULL, "%s", r.err);
+	ck_assert_msg(strstr(r.err, "\"spki_sha256\":\"sha256//") != NULL, "%s", r.err);
+	ck_assert_msg(strstr(r.err, "\"san\":[\"DNS:localhost\",\"IP:127.0.0.1\",\"IP:::1\"]") != NULL,
+		      "%s", r.err);
+	ck_assert_msg(strstr(r.err, "\"chain\":[{\"subject\":") != NULL, "%s", r.err);
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli_output");
@@ -236,6 +326,9 @@ int main(void)
 	tcase_add_test(tc, sigint_keeps_part);
 	tcase_add_test(tc, sigterm_keeps_part);
 	tcase_add_test(tc, info_json_on_connect_failure);
+	tcase_add_test(tc, info_json_on_tls_success);
+	tcase_add_test(tc, progress_meter_on_terminal);
+	tcase_add_test(tc, progress_meter_rules);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
 }

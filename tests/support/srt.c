@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -242,6 +243,24 @@ static pid_t start_srecv(const char *const *args, int in_fd, int out_fd, int err
 	return pid;
 }
 
+/* A pseudo-terminal for srecv's stderr: [0] the master we read, [1] the
+ * slave srecv writes to. Output post-processing off, so the bytes read are
+ * the bytes srecv wrote. */
+static void open_pty(int fds[2])
+{
+	struct termios t;
+
+	fds[0] = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ck_assert_int_ge(fds[0], 0);
+	ck_assert_int_eq(grantpt(fds[0]), 0);
+	ck_assert_int_eq(unlockpt(fds[0]), 0);
+	fds[1] = open(ptsname(fds[0]), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ck_assert_int_ge(fds[1], 0);
+	ck_assert_int_eq(tcgetattr(fds[1], &t), 0);
+	t.c_oflag &= ~(tcflag_t)OPOST;
+	ck_assert_int_eq(tcsetattr(fds[1], TCSANOW, &t), 0);
+}
+
 void srt_run(srt_result *r, const char *const *args, const srt_opts *opts)
 {
 	srt_opts o = {0};
@@ -259,7 +278,10 @@ void srt_run(srt_result *r, const char *const *args, const srt_opts *opts)
 	memset(r, 0, sizeof(*r));
 	signal(SIGPIPE, SIG_IGN);
 	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(err, O_CLOEXEC), 0);
+	if (o.stderr_tty)
+		open_pty(err);
+	else
+		ck_assert_int_eq(pipe2(err, O_CLOEXEC), 0);
 	if (o.stdout_path) {
 		out_fd = open(o.stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		ck_assert_int_ge(out_fd, 0);

@@ -39,6 +39,7 @@ typedef struct srt_opts {
 	size_t close_stdout_after; /* > 0: close our read end after this many bytes */
 	double timeout_s; /* default 20 */
 	const char *const *env; /* extra NAME=VALUE entries */
+	int stderr_tty; /* stderr is a pseudo-terminal (raw: no \n -> \r\n); err holds what it showed */
 } srt_opts;
 
 /* Start srecv-testd with args (NULL-terminated), wait for its port line. */
