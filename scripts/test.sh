@@ -28,6 +28,11 @@ run_suite() { # build-dir, extra cmake args...
 
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
+# The package as users get it: install into a temporary prefix, build the
+# examples against it with pkg-config and with find_package, run them.
+echo "== install test"
+bash scripts/install-test.sh build
+
 # valgrind on a representative subset: every failure class, -o and .part,
 # signals, pins, -k and mutual TLS are in these three programs. A leak or a
 # memory error makes srecv exit 99, which fails the test that ran it.
