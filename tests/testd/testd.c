@@ -46,13 +46,17 @@ struct opts {
 	long delay_ms, drip_ms;
 	size_t chunk;
 	enum then then;
-	int stall_handshake, garbage, reset_on_accept;
+	int stall_handshake, garbage, reset_on_accept, reset_in_handshake;
+	int key_update, renegotiate, no_read;
+	char *after_close; /* owned, unescaped: raw bytes after close_notify */
+	size_t after_close_len;
 };
 
 /* One accepted connection: the socket and, in TLS mode, its SSL. */
 struct peer {
 	int fd;
 	SSL *ssl; /* owned */
+	unsigned long chunks; /* chunks written so far */
 };
 
 static volatile sig_atomic_t stop;
@@ -120,10 +124,18 @@ static void help(void)
 	      "  truncate            FIN without close_notify\n"
 	      "  reset               RST once every byte sent was acknowledged\n"
 	      "  stall               stay open and silent until the client closes\n"
+	      "  --after-close TEXT  with close: raw TEXT on the socket after close_notify\n"
+	      "  --no-read           never read: with stall the client's sends block, with\n"
+	      "                      close/truncate unread bytes make the close an RST\n"
+	      "\nFaults in the stream (TLS)\n"
+	      "  --key-update        TLS 1.3 KeyUpdate (update requested) before each chunk\n"
+	      "  --renegotiate HOW   TLS 1.2 HelloRequest after the first chunk; ask: go on\n"
+	      "                      sending, insist: wait for the client's answer\n"
 	      "\nFaults before the stream\n"
 	      "  --stall-handshake   accept TCP, never answer the TLS ClientHello\n"
 	      "  --garbage           answer the first bytes with non-TLS garbage, close\n"
-	      "  --reset-on-accept   RST right after accept\n",
+	      "  --reset-on-accept   RST right after accept\n"
+	      "  --reset-in-handshake read the ClientHello, then RST\n",
 	      stdout);
 }
 
@@ -204,7 +216,8 @@ static void parse(int argc, char **argv, struct opts *o)
 	enum { O_LISTEN = 256, O_PORT, O_PORT_FILE, O_COUNT, O_TLS, O_CERT, O_KEY, O_CLIENT_CA,
 	       O_TLS_MIN, O_TLS_MAX, O_ALPN, O_RECV_BYTES, O_RECV_LINE, O_ECHO, O_SEND,
 	       O_SEND_BYTES, O_SEND_FILE, O_DELAY, O_DRIP, O_CHUNK, O_THEN, O_STALL_HS,
-	       O_GARBAGE, O_RESET_ACCEPT };
+	       O_GARBAGE, O_RESET_ACCEPT, O_RESET_HS, O_AFTER_CLOSE, O_NO_READ, O_KEY_UPDATE,
+	       O_RENEGOTIATE };
 	static const struct option lo[] = {
 		{"listen", 1, 0, O_LISTEN}, {"port", 1, 0, O_PORT},
 		{"port-file", 1, 0, O_PORT_FILE}, {"count", 1, 0, O_COUNT},
@@ -216,7 +229,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"send-file", 1, 0, O_SEND_FILE}, {"delay-ms", 1, 0, O_DELAY},
 		{"drip-ms", 1, 0, O_DRIP}, {"chunk", 1, 0, O_CHUNK}, {"then", 1, 0, O_THEN},
 		{"stall-handshake", 0, 0, O_STALL_HS}, {"garbage", 0, 0, O_GARBAGE},
-		{"reset-on-accept", 0, 0, O_RESET_ACCEPT}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+		{"reset-on-accept", 0, 0, O_RESET_ACCEPT}, {"reset-in-handshake", 0, 0, O_RESET_HS},
+		{"after-close", 1, 0, O_AFTER_CLOSE}, {"no-read", 0, 0, O_NO_READ},
+		{"key-update", 0, 0, O_KEY_UPDATE}, {"renegotiate", 1, 0, O_RENEGOTIATE},
+		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -263,6 +279,21 @@ static void parse(int argc, char **argv, struct opts *o)
 		case O_STALL_HS: o->stall_handshake = 1; break;
 		case O_GARBAGE: o->garbage = 1; break;
 		case O_RESET_ACCEPT: o->reset_on_accept = 1; break;
+		case O_RESET_HS: o->reset_in_handshake = 1; break;
+		case O_AFTER_CLOSE:
+			free(o->after_close);
+			o->after_close = unescape(optarg, &o->after_close_len);
+			break;
+		case O_NO_READ: o->no_read = 1; break;
+		case O_KEY_UPDATE: o->key_update = 1; break;
+		case O_RENEGOTIATE:
+			if (strcmp(optarg, "ask") == 0)
+				o->renegotiate = 1;
+			else if (strcmp(optarg, "insist") == 0)
+				o->renegotiate = 2;
+			else
+				usage_error("--renegotiate: '%s' is not ask or insist", optarg);
+			break;
 		case 'h': help(); exit(0);
 		default:
 			usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
@@ -276,7 +307,8 @@ static void parse(int argc, char **argv, struct opts *o)
 		usage_error("--chunk: must be 1..1M");
 	if (o->tls && o->cert == NULL)
 		usage_error("--tls needs --cert");
-	if (!o->tls && (o->cert || o->client_ca || o->stall_handshake || o->alpn))
+	if (!o->tls && (o->cert || o->client_ca || o->stall_handshake || o->alpn || o->key_update ||
+			o->renegotiate || o->reset_in_handshake || o->after_close))
 		usage_error("TLS options need --tls");
 	if (o->key == NULL)
 		o->key = o->cert;
@@ -457,6 +489,44 @@ static ssize_t peer_read(struct peer *p, void *buf, size_t len)
 	return r < 0 ? 0 : r;
 }
 
+/* Before each chunk: --key-update asks for new keys both ways (the client
+ * must answer with its own KeyUpdate while only reading); --renegotiate
+ * sends one HelloRequest after the first chunk, which srecv must refuse. */
+static int stream_fault(struct peer *p, const struct opts *o)
+{
+	if (p->ssl == NULL)
+		return 0;
+	if (o->key_update && p->chunks > 0 &&
+	    SSL_key_update(p->ssl, SSL_KEY_UPDATE_REQUESTED) != 1) {
+		ssl_errors("SSL_key_update");
+		return -1;
+	}
+	if (o->renegotiate && p->chunks == 1) {
+		if (SSL_renegotiate(p->ssl) != 1) {
+			ssl_errors("SSL_renegotiate");
+			return -1;
+		}
+		/* Send the HelloRequest, then insist: wait for the client's answer.
+		 * A client that refuses answers no_renegotiation, which OpenSSL's
+		 * server turns into a fatal handshake_failure alert to the client. */
+		if (SSL_do_handshake(p->ssl) != 1) {
+			ssl_errors("renegotiation");
+			return -1;
+		}
+		if (o->renegotiate > 1) {
+			char b;
+			size_t n;
+
+			if (SSL_peek_ex(p->ssl, &b, 1, &n) != 1) {
+				ssl_errors("renegotiation refused by the client");
+				return -1;
+			}
+		}
+	}
+	p->chunks++;
+	return 0;
+}
+
 /* Send one piece of the response, in --chunk writes or dripped. */
 static int respond(struct peer *p, const struct opts *o, const unsigned char *buf, size_t len)
 {
@@ -465,6 +535,8 @@ static int respond(struct peer *p, const struct opts *o, const unsigned char *bu
 	while (off < len && !stop) {
 		size_t n = o->drip_ms ? 1 : (len - off < o->chunk ? len - off : o->chunk);
 
+		if (stream_fault(p, o) != 0)
+			return -1;
 		if (peer_write(p, buf + off, n) != 0)
 			return -1;
 		off += n;
@@ -507,33 +579,57 @@ static int send_pattern(struct peer *p, const struct opts *o)
 	return 0;
 }
 
-/* Hold the connection, discarding input, until the client closes (or stop). */
-static void hold(int fd)
+/* Hold the connection, discarding input, until the client closes (or stop).
+ * no_read: never read, so the client's sends fill our receive buffer and
+ * then its send buffer; we still notice it going away (RST or FIN). */
+static void hold(int fd, int no_read)
 {
 	char buf[4096];
 
 	while (!stop) {
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		struct pollfd pf = {.fd = fd, .events = no_read ? POLLRDHUP : POLLIN};
 		int r = poll(&pf, 1, 100);
 
+		if (r > 0 && no_read)
+			return;
 		if (r > 0 && recv(fd, buf, sizeof(buf), 0) <= 0)
 			return;
 	}
 }
 
-/* Orderly end of our side: FIN, then read until the client closes (bounded),
- * so unread client bytes cannot turn our close into an RST that would cost
- * the client data still in flight. */
-static void finish(int fd)
+static void reset(int fd);
+
+/* Wait for the ClientHello's first bytes, then RST mid-handshake. */
+static void reset_in_handshake(int fd)
 {
 	char buf[4096];
-	int i;
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+
+	if (poll(&pf, 1, 5000) > 0)
+		(void)recv(fd, buf, sizeof(buf), 0);
+	reset(fd);
+}
+
+/* Orderly end of our side: FIN, then read until the client closes (bounded
+ * by time, not by reads: a client still sending, e.g. KeyUpdate answers,
+ * must not make us stop early), so unread client bytes cannot turn our close
+ * into an RST that would cost the client data still in flight. */
+static void finish(int fd, int no_read)
+{
+	char buf[4096];
+	struct timespec t0, t;
 
 	shutdown(fd, SHUT_WR);
-	for (i = 0; i < 10 && !stop; i++) {
+	if (no_read)
+		return; /* close with the client's bytes unread: the kernel sends RST */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!stop) {
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
 
 		if (poll(&pf, 1, 100) > 0 && recv(fd, buf, sizeof(buf), 0) <= 0)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= 5)
 			return;
 	}
 }
@@ -563,7 +659,7 @@ static void garbage(int fd)
 	if (poll(&pf, 1, 5000) > 0)
 		(void)recv(fd, buf, sizeof(buf), 0);
 	(void)send(fd, junk, sizeof(junk), MSG_NOSIGNAL);
-	finish(fd);
+	finish(fd, 0);
 }
 
 static int read_request(struct peer *p, const struct opts *o, unsigned char **req, size_t *len)
@@ -603,7 +699,7 @@ static int read_request(struct peer *p, const struct opts *o, unsigned char **re
 
 static void serve(int fd, SSL_CTX *ctx, const struct opts *o)
 {
-	struct peer p = {fd, NULL};
+	struct peer p = {fd, NULL, 0};
 	unsigned char *req = NULL;
 	size_t req_len = 0;
 
@@ -612,7 +708,11 @@ static void serve(int fd, SSL_CTX *ctx, const struct opts *o)
 		return;
 	}
 	if (o->stall_handshake) {
-		hold(fd);
+		hold(fd, 0);
+		return;
+	}
+	if (o->reset_in_handshake) {
+		reset_in_handshake(fd);
 		return;
 	}
 	if (o->garbage) {
@@ -647,16 +747,18 @@ static void serve(int fd, SSL_CTX *ctx, const struct opts *o)
 	case THEN_CLOSE:
 		if (p.ssl && SSL_shutdown(p.ssl) < 0)
 			ERR_clear_error();
-		finish(fd);
+		if (o->after_close)
+			(void)send(fd, o->after_close, o->after_close_len, MSG_NOSIGNAL);
+		finish(fd, o->no_read);
 		break;
 	case THEN_TRUNCATE:
-		finish(fd);
+		finish(fd, o->no_read);
 		break;
 	case THEN_RESET:
 		reset(fd);
 		break;
 	case THEN_STALL:
-		hold(fd);
+		hold(fd, o->no_read);
 		break;
 	}
 out:
@@ -713,5 +815,6 @@ int main(int argc, char **argv)
 out:
 	SSL_CTX_free(ctx);
 	free(o.send_text);
+	free(o.after_close);
 	return rc;
 }
