@@ -62,9 +62,11 @@ static sr_deadline total_deadline(const srecv_conn *c)
 }
 
 /* Deadline for a data wait: the idle limit from now, capped by the total. */
-static sr_deadline io_deadline(const srecv_conn *c)
+/* sending: the idle wait is for the peer to take our bytes, and the
+ * timeout message says so. */
+static sr_deadline io_deadline(const srecv_conn *c, int sending)
 {
-	sr_deadline idle = {sr_deadline_after_ms(c->cfg->idle_ms), "idle"};
+	sr_deadline idle = {sr_deadline_after_ms(c->cfg->idle_ms), sending ? "send-idle" : "idle"};
 	return sr_earliest(idle, total_deadline(c));
 }
 
@@ -154,27 +156,29 @@ srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *nread)
 		return SRECV_EUSAGE;
 	if (c->eof)
 		return SRECV_OK;
-	dl = io_deadline(c);
+	dl = io_deadline(c, 0);
 	r = run_op(c, OP_READ, buf, len, &n, &dl);
 	if (r == SR_IO_EOF)
 		c->eof = 1;
 	if (r != SR_IO_OK)
 		return c->status;
 	got = n;
+	c->info.bytes_received += n;
 	/* Drain what the transport already holds (decrypted or buffered
 	 * records) without another wait, so the caller writes once. An error
-	 * met here is kept for the next call: these bytes go out first. */
+	 * met here is kept for the next call: these bytes go out first. The
+	 * count grows with each read, so such an error knows data came. */
 	while (got < len && c->ops->pending(c)) {
 		r = c->ops->read(c, (char *)buf + got, len - got, &n);
-		if (r == SR_IO_OK)
+		if (r == SR_IO_OK) {
 			got += n;
-		else {
+			c->info.bytes_received += n;
+		} else {
 			if (r == SR_IO_EOF)
 				c->eof = 1;
 			break;
 		}
 	}
-	c->info.bytes_received += got;
 	*nread = got;
 	return SRECV_OK;
 }
@@ -190,7 +194,7 @@ srecv_status srecv_send(srecv_conn *c, const void *buf, size_t len)
 		return c->status;
 	}
 	while (done < len) {
-		sr_deadline dl = io_deadline(c);
+		sr_deadline dl = io_deadline(c, 1);
 		sr_io r = run_op(c, OP_WRITE, (char *)buf + done, len - done, &n, &dl);
 
 		if (r != SR_IO_OK)

@@ -105,6 +105,7 @@ struct srecv_conn {
 	int fd; /* owned; -1 when closed */
 	SSL_CTX *ctx; /* owned */
 	SSL *ssl; /* owned */
+	BIO_METHOD *biometh; /* owned: method of ssl's socket BIO (no SIGPIPE) */
 	int keylog_fd; /* owned; -1 = none */
 	srecv_status status; /* first failure; final */
 	char err[SR_ERRLEN];
@@ -114,6 +115,7 @@ struct srecv_conn {
 	char peer_name[256]; /* name verified: servername or host */
 	int peer_is_ip;
 	struct sr_verify_fail vfail;
+	int refused_renegotiation; /* we answered a HelloRequest with no_renegotiation */
 	srecv_info info;
 	srecv_cert_info *chain; /* owned: info.chain */
 	struct sr_strings strings;

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,19 @@ static srecv_status ctx_fail(srecv_conn *c, srecv_status st, const char *what)
 	sr_seterr(c, st, "%s: %s", what, ossl_reason("unknown OpenSSL error"));
 	ERR_clear_error();
 	return c->status;
+}
+
+/* Info callback (SSL_CTX_set_info_callback(3)): called on handshake state
+ * changes and alerts only, never per record. We note when OpenSSL refused a
+ * server's renegotiation request (SSL_OP_NO_RENEGOTIATION answers with a
+ * no_renegotiation alert), so a server that then gives up on us gets an
+ * error line that says why. */
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+	srecv_conn *c = SSL_get_app_data(ssl);
+
+	if (c != NULL && (where & SSL_CB_WRITE_ALERT) && (ret & 0xff) == SSL_AD_NO_RENEGOTIATION)
+		c->refused_renegotiation = 1;
 }
 
 static void keylog_cb(const SSL *ssl, const char *line)
@@ -187,6 +201,40 @@ srecv_status sr_tls_ctx_new(srecv_conn *c)
 	return SRECV_OK;
 }
 
+/* BIO_s_socket(3) writes with write(2), which raises SIGPIPE once the peer
+ * has gone (an alert sent after a reset), and srecv(3) promises callers
+ * that the library never does: the same socket BIO, writing with
+ * send(MSG_NOSIGNAL) like transport_tcp.c. */
+static int sock_write_nosignal(BIO *b, const char *buf, int len)
+{
+	int r;
+
+	errno = 0;
+	r = (int)send((int)BIO_get_fd(b, NULL), buf, (size_t)len, MSG_NOSIGNAL);
+	BIO_clear_retry_flags(b);
+	if (r <= 0 && BIO_sock_should_retry(r))
+		BIO_set_retry_write(b);
+	return r;
+}
+
+/* A socket BIO on c->fd, left open on free (as SSL_set_fd(3) makes it). */
+static BIO *socket_bio(srecv_conn *c)
+{
+	const BIO_METHOD *sock = BIO_s_socket();
+	BIO *b;
+
+	c->biometh = BIO_meth_new(BIO_TYPE_SOCKET, "srecv socket");
+	if (c->biometh == NULL || !BIO_meth_set_write(c->biometh, sock_write_nosignal) ||
+	    !BIO_meth_set_read(c->biometh, BIO_meth_get_read(sock)) ||
+	    !BIO_meth_set_ctrl(c->biometh, BIO_meth_get_ctrl(sock)) ||
+	    !BIO_meth_set_create(c->biometh, BIO_meth_get_create(sock)) ||
+	    !BIO_meth_set_destroy(c->biometh, BIO_meth_get_destroy(sock)) ||
+	    (b = BIO_new(c->biometh)) == NULL)
+		return NULL;
+	BIO_set_fd(b, c->fd, BIO_NOCLOSE);
+	return b;
+}
+
 /* Bind the peer's identity (hiredis's care): an IP literal is checked as
  * an IP SAN and gets no SNI (RFC 6066 3); a name is sent as SNI and checked
  * with SSL_set1_host(3). SNI alone authenticates nothing. */
@@ -194,12 +242,15 @@ static srecv_status tls_attach(srecv_conn *c, const char *host)
 {
 	const char *name = c->cfg->servername ? c->cfg->servername : host;
 	X509_VERIFY_PARAM *vp;
+	BIO *bio;
 
 	ERR_clear_error();
 	c->ssl = SSL_new(c->ctx);
-	if (c->ssl == NULL || !SSL_set_fd(c->ssl, c->fd))
+	if (c->ssl == NULL || (bio = socket_bio(c)) == NULL)
 		return ctx_fail(c, SRECV_EINTERNAL, "internal error: SSL_new");
+	SSL_set_bio(c->ssl, bio, bio);
 	SSL_set_app_data(c->ssl, c);
+	SSL_set_info_callback(c->ssl, info_cb);
 	snprintf(c->peer_name, sizeof(c->peer_name), "%s", name);
 	c->peer_is_ip = sr_is_ip_literal(name);
 	vp = SSL_get0_param(c->ssl);
@@ -249,7 +300,13 @@ static sr_io io_result(srecv_conn *c, int ret, int in_handshake)
 	case SSL_ERROR_WANT_WRITE:
 		return SR_IO_WANT_WRITE;
 	case SSL_ERROR_ZERO_RETURN:
-		return SR_IO_EOF;
+		if (!in_handshake)
+			return SR_IO_EOF;
+		/* A close_notify instead of the server's flight: nothing was
+		 * verified, so this must not end the handshake as a success. */
+		sr_seterr(c, SRECV_EHANDSHAKE,
+			  "TLS handshake failed: peer closed the connection during the handshake");
+		goto out;
 	case SSL_ERROR_SYSCALL:
 		if (err == 0 && sys_errno != 0 && sys_errno != EAGAIN) {
 			if (in_handshake)
@@ -302,6 +359,11 @@ static sr_io io_result(srecv_conn *c, int ret, int in_handshake)
 	} else if (before_data) {
 		sr_seterr(c, SRECV_EHANDSHAKE, "TLS handshake failed: %s",
 			  ossl_reason("unknown error"));
+	} else if (is_alert_reason(reason)) {
+		sr_seterr(c, SRECV_ETRUNCATED, "stream truncated: peer sent alert: %s after %llu bytes%s",
+			  ossl_reason("unknown alert"), got,
+			  c->refused_renegotiation
+				  ? " (it asked to renegotiate, which srecv refuses)" : "");
 	} else {
 		sr_seterr(c, SRECV_ETRUNCATED, "stream truncated: %s after %llu bytes",
 			  ossl_reason("TLS error"), got);
@@ -427,6 +489,8 @@ static void tls_destroy(srecv_conn *c)
 {
 	SSL_free(c->ssl);
 	c->ssl = NULL;
+	BIO_meth_free(c->biometh); /* after the BIO, which SSL_free freed */
+	c->biometh = NULL;
 	SSL_CTX_free(c->ctx);
 	c->ctx = NULL;
 	if (c->keylog_fd >= 0)

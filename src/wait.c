@@ -44,6 +44,10 @@ static void timeout_error(srecv_conn *c, const sr_deadline *dl)
 	else if (strcmp(dl->what, "idle") == 0)
 		sr_seterr(c, SRECV_ETIMEOUT, "timeout: no data for %.3g s (--idle-timeout)",
 			  cfg->idle_ms / 1000.0);
+	else if (strcmp(dl->what, "send-idle") == 0)
+		sr_seterr(c, SRECV_ETIMEOUT,
+			  "timeout: peer took none of our data for %.3g s (--idle-timeout)",
+			  cfg->idle_ms / 1000.0);
 	else
 		sr_seterr(c, SRECV_ETIMEOUT, "timeout: run exceeded %.3g s (--max-time)",
 			  cfg->total_ms / 1000.0);
