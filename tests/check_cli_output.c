@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,6 +132,45 @@ START_TEST(disk_full)
 	ck_assert_str_eq(r.err, "srecv: write failed on 'standard output': No space left on device\n");
 	srt_result_free(&r);
 	srt_testd_stop(&d);
+}
+END_TEST
+
+/* A real full file system: a 256 KiB tmpfs. -o fills it, fails with 9, and
+ * FILE.part keeps exactly the bytes that fit, as the line says. Mounting
+ * needs root (CAP_SYS_ADMIN); without it the case says it was skipped. */
+START_TEST(disk_full_small_tmpfs)
+{
+	srt_testd d;
+	srt_result r;
+	char dir[1024], out[1100], part[1200], words[1400];
+	long long size;
+	unsigned char *data;
+	size_t len;
+
+	snprintf(dir, sizeof(dir), "%s/small", srt_tmpdir());
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	if (mount("srecv-test", dir, "tmpfs", 0, "size=256k") != 0) {
+		fprintf(stderr, "disk_full_small_tmpfs: skipped, cannot mount tmpfs: %s\n",
+			strerror(errno));
+		srt_tmpdir_cleanup();
+		return;
+	}
+	snprintf(out, sizeof(out), "%s/out.bin", dir);
+	snprintf(part, sizeof(part), "%s.part", out);
+	srt_testd_startl(&d, "--send-bytes", "1M", NULL);
+	srt_runl(&r, NULL, "-o", out, srt_addr("127.0.0.1", d.port), NULL);
+	size = srt_file_size(part);
+	ck_assert_msg(size > 0 && size <= 256 * 1024, "part size %lld", size);
+	snprintf(words, sizeof(words), "No space left on device; %lld bytes kept in %s", size, part);
+	srt_assert_error(&r, 9, words);
+	ck_assert_int_eq(srt_file_size(out), -1);
+	data = slurp(part, &len);
+	ck_assert(srt_is_pattern(data, len));
+	free(data);
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+	ck_assert_int_eq(umount(dir), 0);
+	srt_tmpdir_cleanup();
 }
 END_TEST
 
@@ -322,6 +363,7 @@ int main(void)
 	tcase_add_test(tc, failure_keeps_part_file);
 	tcase_add_test(tc, uncreatable_output_fails_before_connecting);
 	tcase_add_test(tc, disk_full);
+	tcase_add_test(tc, disk_full_small_tmpfs);
 	tcase_add_test(tc, closed_pipe_is_quiet);
 	tcase_add_test(tc, sigint_keeps_part);
 	tcase_add_test(tc, sigterm_keeps_part);
