@@ -33,6 +33,10 @@ run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== install test"
 bash scripts/install-test.sh build
 
+# Memory flat in stream size: 64 MiB and 4 GiB, TLS and plain (peak RSS).
+echo "== peak RSS on long streams"
+bash scripts/rss.sh build 4G
+
 # valgrind on a representative subset: every failure class, -o and .part,
 # signals, pins, -k and mutual TLS are in these three programs. A leak or a
 # memory error makes srecv exit 99, which fails the test that ran it.
