@@ -148,6 +148,21 @@ SRECV_API srecv_status srecv_connect(srecv_conn *c, const char *host, const char
  */
 SRECV_API srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *nread);
 
+/*
+ * Receive up to len bytes straight into the descriptor fd, for callers that
+ * only pass the data on: over plain TCP it is moved with splice(2), socket
+ * -> an internal pipe -> fd, without a copy through user space. Returns as
+ * srecv_recv does (SRECV_OK with *nread == 0: clean end), and every byte
+ * counted in *nread has been written to fd. SRECV_EOUTPUT: writing fd
+ * failed, *out_errno says why (EPIPE: its reader went away); the connection
+ * is then unusable. SRECV_EUSAGE, with nothing received and the connection
+ * unchanged: not possible here (TLS, or fd or the kernel refuses splice);
+ * use srecv_recv from then on. A signal on the cancel fd ends a blocked
+ * write to fd (SRECV_ECANCELED).
+ */
+SRECV_API srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread,
+				     int *out_errno);
+
 /* Send all len bytes (or fail), under the idle and total deadlines. */
 SRECV_API srecv_status srecv_send(srecv_conn *c, const void *buf, size_t len);
 

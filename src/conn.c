@@ -25,6 +25,7 @@ srecv_conn *srecv_conn_new(const srecv_config *cfg)
 	c->ops = cfg->tls ? &sr_transport_tls : &sr_transport_tcp;
 	c->fd = -1;
 	c->keylog_fd = -1;
+	c->splice_pipe[0] = c->splice_pipe[1] = -1;
 	c->info.tls = cfg->tls;
 	c->info.resolve_ms = c->info.connect_ms = c->info.handshake_ms = -1;
 	return c;
@@ -39,6 +40,10 @@ void srecv_conn_free(srecv_conn *c)
 	c->ops->destroy(c);
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->splice_pipe[0] >= 0) {
+		close(c->splice_pipe[0]);
+		close(c->splice_pipe[1]);
+	}
 	for (i = 0; i < c->strings.n; i++)
 		free(c->strings.v[i]);
 	free(c->strings.v);
@@ -64,7 +69,7 @@ static sr_deadline total_deadline(const srecv_conn *c)
 /* Deadline for a data wait: the idle limit from now, capped by the total. */
 /* sending: the idle wait is for the peer to take our bytes, and the
  * timeout message says so. */
-static sr_deadline io_deadline(const srecv_conn *c, int sending)
+sr_deadline sr_io_deadline(const srecv_conn *c, int sending)
 {
 	sr_deadline idle = {sr_deadline_after_ms(c->cfg->idle_ms), sending ? "send-idle" : "idle"};
 	return sr_earliest(idle, total_deadline(c));
@@ -156,7 +161,7 @@ srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *nread)
 		return SRECV_EUSAGE;
 	if (c->eof)
 		return SRECV_OK;
-	dl = io_deadline(c, 0);
+	dl = sr_io_deadline(c, 0);
 	r = run_op(c, OP_READ, buf, len, &n, &dl);
 	if (r == SR_IO_EOF)
 		c->eof = 1;
@@ -194,7 +199,7 @@ srecv_status srecv_send(srecv_conn *c, const void *buf, size_t len)
 		return c->status;
 	}
 	while (done < len) {
-		sr_deadline dl = io_deadline(c, 1);
+		sr_deadline dl = sr_io_deadline(c, 1);
 		sr_io r = run_op(c, OP_WRITE, (char *)buf + done, len - done, &n, &dl);
 
 		if (r != SR_IO_OK)

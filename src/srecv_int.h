@@ -107,6 +107,8 @@ struct srecv_conn {
 	SSL *ssl; /* owned */
 	BIO_METHOD *biometh; /* owned: method of ssl's socket BIO (no SIGPIPE) */
 	int keylog_fd; /* owned; -1 = none */
+	int splice_pipe[2]; /* owned: srecv_recv_fd's pipe, made on first use; -1 = none */
+	int splice_off; /* fd refused splice(2) once: srecv_recv_fd says use srecv_recv */
 	srecv_status status; /* first failure; final */
 	char err[SR_ERRLEN];
 	int eof; /* clean end seen */
@@ -153,7 +155,14 @@ srecv_status sr_tls_ctx_new(srecv_conn *c); /* builds c->ctx from c->cfg */
 /* tls_verify.c */
 int sr_is_ip_literal(const char *s);
 int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store);
-void sr_verify_message(srecv_conn *c); /* sets the EVERIFY error from c->vfail */
+void sr_verify_message(srecv_conn *c);
+/* Deadline for a data wait: the idle limit from now (worded for sending or
+ * receiving), capped by the total. */
+sr_deadline sr_io_deadline(const srecv_conn *c, int sending);
+/* A failed socket call on the stream: 4 before any data, 8 after. */
+sr_io sr_sock_fail(srecv_conn *c, int err);
+/* Whether op is plain TCP's table (srecv_recv_fd splices only there). */
+int sr_is_tcp(const srecv_conn *c); /* sets the EVERIFY error from c->vfail */
 srecv_status sr_check_pins(srecv_conn *c, X509 *leaf);
 /* Fill c->info.chain from a stack of certificates (peer first). */
 void sr_record_chain(srecv_conn *c, STACK_OF(X509) *chain);

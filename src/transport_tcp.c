@@ -21,7 +21,7 @@ static sr_io tcp_handshake(srecv_conn *c)
 
 /* A failure of the socket: before any data it is a failed connection (4),
  * afterwards the stream was cut short (8). */
-static sr_io sock_fail(srecv_conn *c, int err)
+sr_io sr_sock_fail(srecv_conn *c, int err)
 {
 	if (c->info.bytes_received == 0)
 		sr_seterr(c, SRECV_ECONNECT, "connection failed: %s before any data",
@@ -47,7 +47,7 @@ static sr_io tcp_read(srecv_conn *c, void *buf, size_t len, size_t *n)
 		return SR_IO_EOF;
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		return SR_IO_WANT_READ;
-	return sock_fail(c, errno);
+	return sr_sock_fail(c, errno);
 }
 
 static sr_io tcp_write(srecv_conn *c, const void *buf, size_t len, size_t *n)
@@ -63,7 +63,7 @@ static sr_io tcp_write(srecv_conn *c, const void *buf, size_t len, size_t *n)
 	}
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		return SR_IO_WANT_WRITE;
-	return sock_fail(c, errno);
+	return sr_sock_fail(c, errno);
 }
 
 static void tcp_shutdown(srecv_conn *c)
@@ -89,3 +89,8 @@ const struct sr_transport sr_transport_tcp = {
 	.pending = tcp_pending,
 	.destroy = tcp_destroy,
 };
+
+int sr_is_tcp(const srecv_conn *c)
+{
+	return c->ops == &sr_transport_tcp;
+}

@@ -32,6 +32,51 @@ START_TEST(five_mib_exact_bytes)
 }
 END_TEST
 
+/* Where the output allows it plain TCP is spliced (socket -> pipe -> out
+ * in the kernel); where it does not (O_APPEND, as `>>` opens it; a pipe
+ * without a reader is the output test's) the bytes already moved into the
+ * pipe are copied out, then read/write takes over: the same exact bytes on
+ * every path, and SRECV_NO_SPLICE forces the copy path for comparison. */
+START_TEST(splice_and_copy_paths_give_the_same_bytes)
+{
+	static const char *const no_splice[] = {"SRECV_NO_SPLICE=1", NULL};
+	srt_testd d;
+	srt_result r;
+	char path[1024], want[65], got[65];
+	srt_opts app = {.stdout_path = path, .stdout_append = 1};
+	srt_opts copy = {.env = no_splice};
+	unsigned char *data;
+	FILE *f;
+	long n;
+
+	srt_pattern_sha256(5 * MIB, want);
+	srt_testd_startl(&d, "--send-bytes", "5M", NULL);
+	snprintf(path, sizeof(path), "%s/appended.bin", srt_tmpdir());
+	f = fopen(path, "w");
+	fputs("head:", f);
+	fclose(f);
+	srt_runl(&r, &app, srt_addr("127.0.0.1", d.port), NULL);
+	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+	srt_result_free(&r);
+	f = fopen(path, "rb");
+	data = malloc(5 * MIB + 5);
+	n = (long)fread(data, 1, 5 * MIB + 5, f);
+	fclose(f);
+	ck_assert_int_eq(n, 5 * MIB + 5);
+	ck_assert(memcmp(data, "head:", 5) == 0);
+	srt_sha256(data + 5, 5 * MIB, got);
+	ck_assert_str_eq(got, want);
+	free(data);
+	srt_runl(&r, &copy, srt_addr("127.0.0.1", d.port), NULL);
+	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+	srt_sha256(r.out, r.out_len, got);
+	ck_assert_str_eq(got, want);
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
 START_TEST(address_forms)
 {
 	srt_testd d;
@@ -206,6 +251,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, five_mib_exact_bytes);
+	tcase_add_test(tc, splice_and_copy_paths_give_the_same_bytes);
 	tcase_add_test(tc, address_forms);
 	tcase_add_test(tc, max_bytes);
 	tcase_add_test(tc, send_escapes_reach_the_peer);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -76,6 +77,7 @@ static srecv_status transfer(struct run *r)
 {
 	srecv_status st = srecv_connect(r->conn, r->o.host, r->o.port);
 	size_t want, n = 0;
+	int splice_ok = !r->o.tls && getenv("SRECV_NO_SPLICE") == NULL;
 
 	run_connected(r);
 	if (st == SRECV_OK)
@@ -83,6 +85,21 @@ static srecv_status transfer(struct run *r)
 	/* The library sees the signal only when it waits: check between chunks
 	 * too, or a peer that never lets us wait could not be interrupted. */
 	while (st == SRECV_OK && !got_signal && (want = run_want(r)) > 0) {
+		if (splice_ok) {
+			/* Plain TCP: socket to output in the kernel (splice(2)). */
+			int errnum = 0;
+
+			st = srecv_recv_fd(r->conn, r->sink.fd, want, &n, &errnum);
+			if (st == SRECV_EUSAGE && n == 0 && errnum == 0) {
+				splice_ok = 0; /* TLS, or the output cannot: copy */
+				st = SRECV_OK;
+				continue;
+			}
+			st = run_spliced(r, st, n, errnum);
+			if (st != SRECV_OK || n == 0)
+				break;
+			continue;
+		}
 		st = srecv_recv(r->conn, r->buf, want, &n);
 		if (st != SRECV_OK || n == 0)
 			break; /* n == 0: FIN (TCP) or close_notify (TLS) */

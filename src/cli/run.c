@@ -243,6 +243,22 @@ srecv_status run_write(struct run *r, const void *buf, size_t n)
 	return SRECV_OK;
 }
 
+srecv_status run_spliced(struct run *r, srecv_status st, size_t n, int errnum)
+{
+	r->sink.written += n;
+	if (r->o.have_max_bytes)
+		r->left -= n;
+	if (st == SRECV_EOUTPUT) {
+		snprintf(r->err, sizeof(r->err), "write failed on '%s': %s", r->sink.name,
+			 strerror(errnum));
+		r->quiet_fail = errnum == EPIPE && r->sink.path == NULL && !r->sink.device;
+		return SRECV_EOUTPUT;
+	}
+	if (n > 0)
+		progress_update(&r->progress, r->sink.written);
+	return st;
+}
+
 /* The --info-json record, rendered first and written at once. Returns 0, or
  * -1 with errno when it could not be written. */
 static int write_info(struct run *r, int code)

@@ -56,6 +56,10 @@ srecv_status run_send(struct run *r);
 size_t run_want(const struct run *r);
 /* One received chunk to the sink (one write loop), progress updated. */
 srecv_status run_write(struct run *r, const void *buf, size_t n);
+/* After srecv_recv_fd moved n bytes straight to the sink's descriptor:
+ * account for them (sink, --max-bytes, progress) and word an output error
+ * (errnum) the way run_write does. Returns st, or the output failure. */
+srecv_status run_spliced(struct run *r, srecv_status st, size_t n, int errnum);
 /* Turn the outcome into the exit code: the error line (or the truncation
  * warning), FILE.part renamed or kept, -v summary, --info-json record.
  * Cancellation (or *signo set) gives 128 + the signal. */

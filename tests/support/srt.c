@@ -283,7 +283,9 @@ void srt_run(srt_result *r, const char *const *args, const srt_opts *opts)
 	else
 		ck_assert_int_eq(pipe2(err, O_CLOEXEC), 0);
 	if (o.stdout_path) {
-		out_fd = open(o.stdout_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		out_fd = open(o.stdout_path,
+			      O_WRONLY | O_CREAT | O_CLOEXEC | (o.stdout_append ? O_APPEND : O_TRUNC),
+			      0644);
 		ck_assert_int_ge(out_fd, 0);
 	} else {
 		ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);

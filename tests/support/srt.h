@@ -36,6 +36,7 @@ typedef struct srt_opts {
 	const void *stdin_data; /* NULL: stdin is /dev/null */
 	size_t stdin_len;
 	const char *stdout_path; /* non-NULL: stdout goes to this file instead of being captured */
+	int stdout_append;       /* with stdout_path: opened O_APPEND (as `>>` does), not truncated */
 	size_t close_stdout_after; /* > 0: close our read end after this many bytes */
 	double timeout_s; /* default 20 */
 	const char *const *env; /* extra NAME=VALUE entries */

@@ -1,0 +1,176 @@
+/*
+ * splice.c - srecv_recv_fd: plain TCP bytes moved from the socket to the
+ * caller's descriptor with splice(2), socket -> our pipe -> fd, so they never
+ * cross into user space (splice(2): one end of each call must be a pipe).
+ * Our own pipe, empty between calls, keeps the two waits apart: EAGAIN on
+ * the first splice can only mean the socket is empty, on the second only
+ * that fd is full. Every byte taken from the socket is written to fd before
+ * the call returns, or the call fails with SRECV_EOUTPUT: nothing is left
+ * behind in the pipe and counted as received but not delivered.
+ */
+#define _GNU_SOURCE /* splice, F_SETPIPE_SZ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "srecv_int.h"
+
+#define SPLICE_PIPE_SIZE (1024 * 1024) /* asked for; the kernel may give less */
+
+static int make_pipe(srecv_conn *c)
+{
+	int sz;
+
+	if (pipe2(c->splice_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		c->splice_pipe[0] = c->splice_pipe[1] = -1;
+		return -1;
+	}
+	/* A bigger pipe means fewer, larger splices; an unprivileged process
+	 * may be refused above pipe-max-size, and the default (64 KiB) works. */
+	sz = fcntl(c->splice_pipe[1], F_SETPIPE_SZ, SPLICE_PIPE_SIZE);
+	(void)sz;
+	return 0;
+}
+
+/* A signal (the cancel fd readable) ends a blocked output write. */
+static int cancelled(const srecv_conn *c)
+{
+	struct pollfd p = {.fd = c->cfg->cancel_fd, .events = POLLIN};
+
+	return c->cfg->cancel_fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+/* fd refused splice after bytes were already in our pipe: copy them out the
+ * ordinary way so none is lost; later calls say "use srecv_recv". */
+static int copy_out(srecv_conn *c, int fd, size_t left, size_t *done, int *out_errno)
+{
+	char buf[16384];
+
+	while (left > 0) {
+		ssize_t r = read(c->splice_pipe[0], buf, left < sizeof(buf) ? left : sizeof(buf));
+		size_t off = 0;
+
+		if (r <= 0) {
+			*out_errno = r < 0 ? errno : EIO;
+			return -1;
+		}
+		while (off < (size_t)r) {
+			ssize_t w = write(fd, buf + off, (size_t)r - off);
+
+			if (w < 0 && errno == EINTR && !cancelled(c))
+				continue;
+			if (w < 0 && errno == EAGAIN) {
+				struct pollfd p = {.fd = fd, .events = POLLOUT};
+				sr_deadline none = {0, "output"};
+
+				if (sr_poll(c, &p, 1, &none, 0) != SRECV_OK)
+					return -2;
+				continue;
+			}
+			if (w < 0) {
+				*out_errno = errno;
+				return -1;
+			}
+			off += (size_t)w;
+			*done += (size_t)w;
+		}
+		left -= (size_t)r;
+	}
+	return 0;
+}
+
+/* Move exactly len bytes from our pipe to fd. 0; -1 output error with
+ * *out_errno; -2 cancelled (status set). *done counts what reached fd. */
+static int drain(srecv_conn *c, int fd, size_t len, size_t *done, int *out_errno)
+{
+	while (*done < len) {
+		ssize_t r = splice(c->splice_pipe[0], NULL, fd, NULL, len - *done, SPLICE_F_MOVE);
+
+		if (r > 0) {
+			*done += (size_t)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR) {
+			if (cancelled(c)) {
+				sr_seterr(c, SRECV_ECANCELED, "interrupted");
+				return -2;
+			}
+			continue;
+		}
+		if (r < 0 && errno == EAGAIN) {
+			/* fd is non-blocking and full: wait, cancellable, no deadline
+			 * (a slow reader is not a network timeout). */
+			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			sr_deadline none = {0, "output"};
+
+			if (sr_poll(c, &p, 1, &none, 0) != SRECV_OK)
+				return -2;
+			continue;
+		}
+		if (r < 0 && errno == EINVAL && *done == 0) {
+			/* fd cannot take splice (a terminal, O_APPEND, ...) */
+			c->splice_off = 1;
+			return copy_out(c, fd, len, done, out_errno);
+		}
+		*out_errno = r < 0 ? errno : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread, int *out_errno)
+{
+	size_t got, done = 0;
+	ssize_t r;
+	int d;
+
+	*nread = 0;
+	*out_errno = 0;
+	if (c->status != SRECV_OK)
+		return c->status;
+	if (c->eof)
+		return SRECV_OK;
+	/* Not possible here: the caller uses srecv_recv, nothing has changed. */
+	if (c->fd < 0 || !sr_is_tcp(c) || c->splice_off || len == 0 || fd < 0)
+		return SRECV_EUSAGE;
+	if (c->splice_pipe[0] < 0 && make_pipe(c) != 0)
+		return SRECV_EUSAGE;
+	for (;;) {
+		r = splice(c->fd, NULL, c->splice_pipe[1], NULL, len,
+			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (r > 0)
+			break;
+		if (r == 0) {
+			c->eof = 1; /* FIN: the clean end of a TCP stream */
+			return SRECV_OK;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			sr_deadline dl = sr_io_deadline(c, 0);
+
+			if (sr_wait(c, c->fd, POLLIN, &dl) != SRECV_OK)
+				return c->status;
+			continue;
+		}
+		if (errno == EINVAL && c->info.bytes_received == 0) {
+			c->splice_off = 1; /* this kernel or socket cannot: copy instead */
+			return SRECV_EUSAGE;
+		}
+		sr_sock_fail(c, errno);
+		return c->status;
+	}
+	got = (size_t)r;
+	c->info.bytes_received += got;
+	d = drain(c, fd, got, &done, out_errno);
+	*nread = done;
+	if (d == -2)
+		return c->status;
+	if (d == -1) {
+		sr_seterr(c, SRECV_EOUTPUT, "write failed: %s", strerror(*out_errno));
+		return c->status;
+	}
+	return SRECV_OK;
+}
