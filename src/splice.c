@@ -34,6 +34,17 @@ static int make_pipe(srecv_conn *c)
 	return 0;
 }
 
+/* fd is non-blocking and full: wait until it takes bytes, with no deadline
+ * (a slow reader is not a network timeout) but cancellable. 0, or -1 with
+ * the status set. */
+static int wait_output(srecv_conn *c, int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+	sr_deadline none = {0, "output"};
+
+	return sr_poll(c, &p, 1, &none, 0) == SRECV_OK ? 0 : -1;
+}
+
 /* A signal (the cancel fd readable) ends a blocked output write. */
 static int cancelled(const srecv_conn *c)
 {
@@ -62,10 +73,7 @@ static int copy_out(srecv_conn *c, int fd, size_t left, size_t *done, int *out_e
 			if (w < 0 && errno == EINTR && !cancelled(c))
 				continue;
 			if (w < 0 && errno == EAGAIN) {
-				struct pollfd p = {.fd = fd, .events = POLLOUT};
-				sr_deadline none = {0, "output"};
-
-				if (sr_poll(c, &p, 1, &none, 0) != SRECV_OK)
+				if (wait_output(c, fd) != 0)
 					return -2;
 				continue;
 			}
@@ -100,12 +108,7 @@ static int drain(srecv_conn *c, int fd, size_t len, size_t *done, int *out_errno
 			continue;
 		}
 		if (r < 0 && errno == EAGAIN) {
-			/* fd is non-blocking and full: wait, cancellable, no deadline
-			 * (a slow reader is not a network timeout). */
-			struct pollfd p = {.fd = fd, .events = POLLOUT};
-			sr_deadline none = {0, "output"};
-
-			if (sr_poll(c, &p, 1, &none, 0) != SRECV_OK)
+			if (wait_output(c, fd) != 0)
 				return -2;
 			continue;
 		}

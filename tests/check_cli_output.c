@@ -21,23 +21,6 @@
 #define GOOD "--tls", "--cert", srt_cert("good.chain.pem"), "--key", srt_cert("good.key")
 #define CA "--tls", "--cacert", srt_cert("ca.crt")
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 START_TEST(output_file_renamed_on_success)
 {
 	char path[4096], part[4200];
@@ -53,7 +36,7 @@ START_TEST(output_file_renamed_on_success)
 	ck_assert_msg(r.code == 0, "%s", r.err);
 	ck_assert_uint_eq(r.out_len, 0);
 	ck_assert_str_eq(r.err, "");
-	data = slurp(path, &len);
+	data = srt_slurp(path, &len);
 	ck_assert_uint_eq(len, 3 * MIB);
 	ck_assert(srt_is_pattern(data, len));
 	free(data);
@@ -82,7 +65,7 @@ START_TEST(failure_keeps_part_file)
 		 "1048576 bytes; 1048576 bytes kept in %s\n", part);
 	ck_assert_str_eq(r.err, words);
 	ck_assert_int_eq(srt_file_size(path), -1);
-	data = slurp(part, &len);
+	data = srt_slurp(part, &len);
 	ck_assert_uint_eq(len, MIB);
 	ck_assert(srt_is_pattern(data, len));
 	free(data);
@@ -164,7 +147,7 @@ START_TEST(disk_full_small_tmpfs)
 	snprintf(words, sizeof(words), "No space left on device; %lld bytes kept in %s", size, part);
 	srt_assert_error(&r, 9, words);
 	ck_assert_int_eq(srt_file_size(out), -1);
-	data = slurp(part, &len);
+	data = srt_slurp(part, &len);
 	ck_assert(srt_is_pattern(data, len));
 	free(data);
 	srt_result_free(&r);
@@ -218,7 +201,7 @@ static void signal_case(int sig)
 	code = srt_wait(pid, 10);
 	ck_assert_int_eq(code, 128 + sig);
 	ck_assert_int_eq(srt_file_size(path), -1);
-	data = slurp(part, &len);
+	data = srt_slurp(part, &len);
 	ck_assert_uint_gt(len, 0);
 	ck_assert(srt_is_pattern(data, len));
 	free(data);
@@ -249,7 +232,7 @@ START_TEST(info_json_on_connect_failure)
 	snprintf(path, sizeof(path), "%s/info.json", srt_tmpdir());
 	srt_runl(&r, NULL, "--info-json", path, srt_addr("127.0.0.1", port), NULL);
 	ck_assert_int_eq(r.code, 4);
-	data = slurp(path, &len);
+	data = srt_slurp(path, &len);
 	data[len] = '\0';
 	snprintf(want, sizeof(want),
 		 "{\"host\":\"127.0.0.1\",\"port\":%d,\"address\":null,\"exit_code\":4,\"error\":"

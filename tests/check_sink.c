@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "sink.h"
+#include "srt.h"
 
 #define MIB (1024 * 1024)
 
@@ -46,32 +47,6 @@ static void in_dir(char *out, size_t len, const char *name)
 }
 
 /* Size of path, -1 when it does not exist. */
-static long long file_size(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
-}
-
-/* The whole file, NUL-terminated; *len its size. */
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
-
 static void write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -104,15 +79,15 @@ START_TEST(file_through_part)
 	in_dir(path, sizeof(path), "out.bin");
 	snprintf(part, sizeof(part), "%s.part", path);
 	ck_assert_int_eq(sink_open(&s, path, err, sizeof(err)), 0);
-	ck_assert_int_eq(file_size(part), 0); /* created at once, before any data */
-	ck_assert_int_eq(file_size(path), -1);
+	ck_assert_int_eq(srt_file_size(part), 0); /* created at once, before any data */
+	ck_assert_int_eq(srt_file_size(path), -1);
 	ck_assert_int_eq(sink_write(&s, "ab\0cd", 5, &e, err, sizeof(err)), 0);
 	ck_assert_int_eq(sink_write(&s, data, MIB, &e, err, sizeof(err)), 0);
 	ck_assert_uint_eq(s.written, MIB + 5);
-	ck_assert_int_eq(file_size(path), -1); /* FILE only on success */
+	ck_assert_int_eq(srt_file_size(path), -1); /* FILE only on success */
 	ck_assert_int_eq(sink_commit(&s, err, sizeof(err)), 0);
-	ck_assert_int_eq(file_size(part), -1);
-	got = slurp(path, &len);
+	ck_assert_int_eq(srt_file_size(part), -1);
+	got = srt_slurp(path, &len);
 	ck_assert_uint_eq(len, MIB + 5);
 	ck_assert_mem_eq(got, "ab\0cd", 5);
 	ck_assert(memcmp(got + 5, data, MIB) == 0);
@@ -138,7 +113,7 @@ START_TEST(success_replaces_existing_file)
 	ck_assert_int_eq(sink_write(&s, "new", 3, &e, err, sizeof(err)), 0);
 	ck_assert_int_eq(sink_commit(&s, err, sizeof(err)), 0);
 	sink_free(&s);
-	got = slurp(path, &len);
+	got = srt_slurp(path, &len);
 	ck_assert_str_eq((char *)got, "new");
 	free(got);
 	remove_dir();
@@ -163,12 +138,12 @@ START_TEST(failure_keeps_part_with_bytes)
 	ck_assert_str_eq(s.part, part); /* named in "; N bytes kept in FILE.part" */
 	ck_assert_uint_eq(s.written, 4);
 	sink_free(&s);
-	got = slurp(part, &len);
+	got = srt_slurp(part, &len);
 	ck_assert_uint_eq(len, 4);
 	ck_assert_mem_eq(got, "x\0y\n", 4);
 	free(got);
 	/* the earlier FILE is untouched by a failed run */
-	got = slurp(path, &len);
+	got = srt_slurp(path, &len);
 	ck_assert_str_eq((char *)got, "previous");
 	free(got);
 	remove_dir();
@@ -184,10 +159,10 @@ START_TEST(failure_without_bytes_removes_part)
 	in_dir(path, sizeof(path), "f");
 	snprintf(part, sizeof(part), "%s.part", path);
 	ck_assert_int_eq(sink_open(&s, path, err, sizeof(err)), 0);
-	ck_assert_int_eq(file_size(part), 0);
+	ck_assert_int_eq(srt_file_size(part), 0);
 	ck_assert_int_eq(sink_abort(&s), 0);
-	ck_assert_int_eq(file_size(part), -1);
-	ck_assert_int_eq(file_size(path), -1);
+	ck_assert_int_eq(srt_file_size(part), -1);
+	ck_assert_int_eq(srt_file_size(path), -1);
 	sink_free(&s);
 	remove_dir();
 }
@@ -206,11 +181,11 @@ START_TEST(stale_part_is_replaced)
 	snprintf(part, sizeof(part), "%s.part", path);
 	write_file(part, "left over from an earlier failure");
 	ck_assert_int_eq(sink_open(&s, path, err, sizeof(err)), 0);
-	ck_assert_int_eq(file_size(part), 0);
+	ck_assert_int_eq(srt_file_size(part), 0);
 	ck_assert_int_eq(sink_write(&s, "ok", 2, &e, err, sizeof(err)), 0);
 	ck_assert_int_eq(sink_commit(&s, err, sizeof(err)), 0);
 	sink_free(&s);
-	got = slurp(path, &len);
+	got = srt_slurp(path, &len);
 	ck_assert_str_eq((char *)got, "ok");
 	free(got);
 	remove_dir();
@@ -254,7 +229,7 @@ START_TEST(device_written_directly)
 	ck_assert_int_eq(s.device, 1);
 	ck_assert_int_eq(sink_write(&s, "xyz", 3, &e, err, sizeof(err)), 0);
 	ck_assert_int_eq(sink_commit(&s, err, sizeof(err)), 0);
-	ck_assert_int_eq(file_size("/dev/null.part"), -1);
+	ck_assert_int_eq(srt_file_size("/dev/null.part"), -1);
 	sink_free(&s);
 }
 END_TEST
@@ -287,8 +262,8 @@ START_TEST(dev_stdout_to_a_regular_file)
 	close(saved);
 	ck_assert_int_eq(lstat("/dev/stdout", &st), 0);
 	ck_assert(S_ISLNK(st.st_mode));
-	ck_assert_int_eq(file_size("/dev/stdout.part"), -1);
-	got = slurp(path, &len);
+	ck_assert_int_eq(srt_file_size("/dev/stdout.part"), -1);
+	got = srt_slurp(path, &len);
 	ck_assert_str_eq((char *)got, "12abc");
 	free(got);
 	remove_dir();
@@ -296,8 +271,8 @@ START_TEST(dev_stdout_to_a_regular_file)
 	ck_assert_int_eq(sink_open(&s, "/dev/srecv-check-nonexistent", err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "cannot write output '/dev/srecv-check-nonexistent': No such file "
 			      "or directory");
-	ck_assert_int_eq(file_size("/dev/srecv-check-nonexistent"), -1);
-	ck_assert_int_eq(file_size("/dev/srecv-check-nonexistent.part"), -1);
+	ck_assert_int_eq(srt_file_size("/dev/srecv-check-nonexistent"), -1);
+	ck_assert_int_eq(srt_file_size("/dev/srecv-check-nonexistent.part"), -1);
 }
 END_TEST
 

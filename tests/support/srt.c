@@ -567,3 +567,32 @@ long long srt_file_size(const char *path)
 
 	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
+
+unsigned char *srt_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	long n;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	buf[n] = '\0';
+	*len = (size_t)n;
+	return buf;
+}
+
+void srt_assert_pattern(const unsigned char *buf, size_t buf_len, size_t len)
+{
+	char want[65], got[65];
+
+	ck_assert_msg(buf_len == len, "got %zu bytes, want %zu", buf_len, len);
+	srt_pattern_sha256(len, want);
+	srt_sha256(buf, buf_len, got);
+	ck_assert_str_eq(got, want);
+}

@@ -82,6 +82,12 @@ void srt_assert_error(const srt_result *r, int code, const char *words);
 /* Run every test of s; the process exit status (0 when all passed). */
 int srt_run_suite(Suite *s);
 
+/* The whole file at path (asserted readable), NUL-terminated; *len its size.
+ * Owned by the caller. */
+unsigned char *srt_slurp(const char *path, size_t *len);
+/* buf is exactly the pattern's first len bytes (by size and sha256). */
+void srt_assert_pattern(const unsigned char *buf, size_t buf_len, size_t len);
+
 /* Number of lines in s. */
 int srt_lines(const char *s);
 /* Size of the file at path, or -1. */
