@@ -118,7 +118,7 @@ int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, c
 	while (*p != '\0') {
 		const char *end = strchr(p, ';');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
-		unsigned char raw[64];
+		unsigned char raw[64], canon[64];
 		const size_t b64len = 4 * ((SR_PIN_LEN + 2) / 3); /* 44 */
 
 		if (len < sizeof(PIN_PREFIX) - 1 || strncmp(p, PIN_PREFIX, sizeof(PIN_PREFIX) - 1)) {
@@ -127,10 +127,16 @@ int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, c
 			goto fail;
 		}
 		/* 32 bytes encode to 43 characters and one '='. EVP_DecodeBlock(3)
-		 * counts the padding as zero bytes, so check the length ourselves. */
+		 * counts the padding as zero bytes, so check the length ourselves.
+		 * It also reads '=' anywhere as zero bits and ignores the unused
+		 * low bits of the last character: only the canonical encoding
+		 * (the pin srecv prints) is accepted, so a garbled pin is a usage
+		 * error rather than a digest that silently never matches. */
 		if (len - (sizeof(PIN_PREFIX) - 1) != b64len || p[len - 1] != '=' ||
 		    EVP_DecodeBlock(raw, (const unsigned char *)p + sizeof(PIN_PREFIX) - 1,
-				    (int)b64len) != SR_PIN_LEN + 1) {
+				    (int)b64len) != SR_PIN_LEN + 1 ||
+		    EVP_EncodeBlock(canon, raw, SR_PIN_LEN) != (int)b64len ||
+		    memcmp(canon, p + sizeof(PIN_PREFIX) - 1, b64len) != 0) {
 			snprintf(err, errlen, "--pin: '%.*s' is not a base64 SHA-256 digest", (int)len,
 				 p);
 			goto fail;
