@@ -37,6 +37,11 @@ bash scripts/install-test.sh build
 echo "== peak RSS on long streams"
 bash scripts/rss.sh build 4G
 
+# A short bounded fuzzing pass (libFuzzer+ASan+UBSan, 10 s per target) that
+# also replays every saved regression input; scripts/fuzz.sh 600 for real runs.
+echo "== fuzz (10 s per target)"
+bash scripts/fuzz.sh 10
+
 # valgrind on a representative subset: every failure class, -o and .part,
 # signals, pins, -k and mutual TLS are in these three programs. A leak or a
 # memory error makes srecv exit 99, which fails the test that ran it.
