@@ -18,6 +18,11 @@
 #include "srecv_int.h"
 
 #define SPLICE_PIPE_SIZE (1024 * 1024) /* asked for; the kernel may give less */
+/* At most this much per splice: measured on loopback (1 GiB, sender on the
+ * other core), 16-32 KiB per call let the sender run 1.3-1.5x faster than
+ * 64-256 KiB, at the same receiver CPU; draining the socket in big gulps
+ * leaves more of the TCP receive work and wake-ups to the sender. */
+#define SPLICE_MAX (24 * 1024)
 
 static int make_pipe(srecv_conn *c)
 {
@@ -140,6 +145,8 @@ srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread, int
 		return SRECV_EUSAGE;
 	if (c->splice_pipe[0] < 0 && make_pipe(c) != 0)
 		return SRECV_EUSAGE;
+	if (len > SPLICE_MAX)
+		len = SPLICE_MAX;
 	for (;;) {
 		r = splice(c->fd, NULL, c->splice_pipe[1], NULL, len,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
