@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "fuzz_check.h"
+#include "fuzz_reports.h"
 #include "report.h"
 #include "srecv_int.h"
 
@@ -97,32 +98,6 @@ static void reset_status(srecv_conn *c)
 	c->err[0] = '\0';
 	c->vfail.err = X509_V_OK;
 	c->vfail.subject[0] = c->vfail.detail[0] = '\0';
-}
-
-/* The -v lines and the --info-json record, as the CLI writes them. */
-static void check_reports(const srecv_conn *c)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (f == NULL)
-		abort();
-	report_connection(f, srecv_conn_info(c));
-	fflush(f);
-	fz_check_terminal(TARGET, buf, len);
-	fclose(f);
-	free(buf);
-
-	buf = NULL;
-	f = open_memstream(&buf, &len);
-	if (f == NULL)
-		abort();
-	report_json(f, srecv_conn_info(c), 1, NULL, NULL, c->status, srecv_error(c), 1.5);
-	fflush(f);
-	fz_check_json_record(TARGET, buf, len);
-	fclose(f);
-	free(buf);
 }
 
 /* sr_spki_pin and sr_check_pins on the leaf, with lists that must and
@@ -220,7 +195,7 @@ static void check_verify(STACK_OF(X509) *chain, const char *peer)
 		    strncmp(c->err, "certificate verification failed at depth ", 41) != 0)
 			fz_fail(TARGET, "verification failure message", c->err);
 	}
-	check_reports(c);
+	fz_check_reports(TARGET, c, c->status, 1.5);
 
 	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
 		reset_status(c);
@@ -230,7 +205,7 @@ static void check_verify(STACK_OF(X509) *chain, const char *peer)
 		if (sr_verify_cb(0, ctx) != 0 || c->vfail.err != errs[i])
 			fz_fail(TARGET, "sr_verify_cb did not record the failure", c->vfail.detail);
 		sr_verify_message(c);
-		check_reports(c);
+		fz_check_reports(TARGET, c, c->status, 1.5);
 	}
 	SSL_set_app_data(g_ssl, NULL);
 	X509_STORE_CTX_free(ctx);
@@ -262,7 +237,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sr_record_chain(c, chain);
 	if (c->info.chain_len != (size_t)sk_X509_num(chain) || c->info.chain == NULL)
 		fz_fail(TARGET, "sr_record_chain: chain length", NULL);
-	check_reports(c);
+	fz_check_reports(TARGET, c, c->status, 1.5);
 	srecv_conn_free(c);
 	srecv_config_free(cfg);
 

@@ -43,6 +43,7 @@
 #include <openssl/rand.h>
 
 #include "fuzz_check.h"
+#include "fuzz_reports.h"
 #include "report.h"
 #include "srecv_int.h"
 
@@ -234,30 +235,6 @@ static srecv_status resolver(void *arg, const char *host, const char *port, int 
 	return SRECV_OK;
 }
 
-static void check_reports(const srecv_conn *c, srecv_status st)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	if (f == NULL)
-		abort();
-	report_connection(f, srecv_conn_info(c));
-	fflush(f);
-	fz_check_terminal(TARGET, buf, len);
-	fclose(f);
-	free(buf);
-	buf = NULL;
-	f = open_memstream(&buf, &len);
-	if (f == NULL)
-		abort();
-	report_json(f, srecv_conn_info(c), 1, NULL, NULL, (int)st, srecv_error(c), 12.5);
-	fflush(f);
-	fz_check_json_record(TARGET, buf, len);
-	fclose(f);
-	free(buf);
-}
-
 static srecv_config *make_config(unsigned fl, unsigned sv)
 {
 	static const char wrong_pin[] = "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
@@ -347,7 +324,7 @@ static srecv_status run_client(unsigned fl, unsigned sv, uint64_t *got)
 		fz_fail(TARGET, "failure without an error message", srecv_status_str(st));
 	if (srecv_conn_info(c)->bytes_received != *got)
 		fz_fail(TARGET, "bytes_received differs from the bytes returned", NULL);
-	check_reports(c, st);
+	fz_check_reports(TARGET, c, (int)st, 12.5);
 	if (sv & SV_CLOSE)
 		srecv_close(c);
 	srecv_conn_free(c);
