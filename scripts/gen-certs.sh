@@ -110,6 +110,16 @@ cat leafsigned.crt good.crt int.crt >leafsigned.chain.pem
 cat ca.crt int.crt >ca+int.pem
 cat client.chain.pem client.key >client.pem
 
+# CA bundles for SSL_CERT_FILE, searched lazily by srecv (src/ca_bundle.c):
+# many certificates with ours among them or not, a TRUSTED CERTIFICATE
+# block, and one holding a CRL too (which srecv must load the eager way).
+sys=/etc/ssl/certs/ca-certificates.crt
+[ -r "$sys" ] || sys=/dev/null
+cat "$sys" ca.crt >bundle.pem
+cat "$sys" other-ca.crt >bundle-noca.pem
+{ cat other-ca.crt; openssl x509 -in ca.crt -addtrust serverAuth; } >bundle-trusted.pem
+cat other-ca.crt ca.crt ca.crl >bundle-crl.pem
+
 # Self-check: the good chain verifies and the expired one fails as expired.
 openssl verify -CAfile ca.crt -untrusted int.crt good.crt >/dev/null ||
 	{ echo "gen-certs.sh: good.crt does not verify" >&2; exit 1; }

@@ -106,6 +106,7 @@ struct srecv_conn {
 	SSL_CTX *ctx; /* owned */
 	SSL *ssl; /* owned */
 	BIO_METHOD *biometh; /* owned: method of ssl's socket BIO (no SIGPIPE) */
+	X509_LOOKUP_METHOD *bundle_meth; /* owned: ca_bundle.c's lazy lookup; freed after ctx */
 	int keylog_fd; /* owned; -1 = none */
 	int splice_pipe[2]; /* owned: srecv_recv_fd's pipe, made on first use; -1 = none */
 	int splice_off; /* fd refused splice(2) once: srecv_recv_fd says use srecv_recv */
@@ -159,6 +160,10 @@ void sr_verify_message(srecv_conn *c);
 /* Deadline for a data wait: the idle limit from now (worded for sending or
  * receiving), capped by the total. */
 sr_deadline sr_io_deadline(const srecv_conn *c, int sending);
+/* Search the CA bundle at path lazily from store (ca_bundle.c). 1 when
+ * set up; 0 when the file is unreadable, empty, or holds more than
+ * certificates: the caller then loads it the usual, eager way. */
+int sr_ca_bundle_add(srecv_conn *c, X509_STORE *store, const char *path);
 /* A failed socket call on the stream: 4 before any data, 8 after. */
 sr_io sr_sock_fail(srecv_conn *c, int err);
 /* Whether op is plain TCP's table (srecv_recv_fd splices only there). */

@@ -64,14 +64,16 @@ static void keylog_cb(const SSL *ssl, const char *line)
 
 /* System trust store: honour SSL_CERT_FILE / SSL_CERT_DIR; otherwise prefer
  * the hashed directory, which OpenSSL searches lazily per issuer, over
- * parsing the whole bundle on every run (X509_get_default_cert_dir(3)). */
+ * parsing the whole bundle on every run (X509_get_default_cert_dir(3)). A
+ * bundle file is searched lazily too (ca_bundle.c). */
 static srecv_status load_system_store(srecv_conn *c)
 {
 	const char *env_file = getenv(X509_get_default_cert_file_env());
 	const char *env_dir = getenv(X509_get_default_cert_dir_env());
 	struct stat st;
 
-	if (env_file && *env_file && !SSL_CTX_set_default_verify_file(c->ctx))
+	if (env_file && *env_file && !sr_ca_bundle_add(c, SSL_CTX_get_cert_store(c->ctx), env_file) &&
+	    !SSL_CTX_set_default_verify_file(c->ctx))
 		return ctx_fail(c, SRECV_EUSAGE, "cannot load SSL_CERT_FILE");
 	if (env_dir && *env_dir) {
 		if (!SSL_CTX_set_default_verify_dir(c->ctx))
@@ -79,7 +81,8 @@ static srecv_status load_system_store(srecv_conn *c)
 	} else if (!(env_file && *env_file)) {
 		if (stat(X509_get_default_cert_dir(), &st) == 0 && S_ISDIR(st.st_mode))
 			SSL_CTX_set_default_verify_dir(c->ctx);
-		else
+		else if (!sr_ca_bundle_add(c, SSL_CTX_get_cert_store(c->ctx),
+					   X509_get_default_cert_file()))
 			SSL_CTX_set_default_verify_file(c->ctx);
 	}
 	ERR_clear_error(); /* a missing default location is not an error */
@@ -493,6 +496,8 @@ static void tls_destroy(srecv_conn *c)
 	c->biometh = NULL;
 	SSL_CTX_free(c->ctx);
 	c->ctx = NULL;
+	X509_LOOKUP_meth_free(c->bundle_meth); /* after the store that used it */
+	c->bundle_meth = NULL;
 	if (c->keylog_fd >= 0)
 		close(c->keylog_fd);
 	c->keylog_fd = -1;

@@ -89,6 +89,18 @@ static const struct row rows[] = {
 	{"system store without our CA", "good", "localhost", {NULL}, 6,
 	 "unable to get local issuer certificate", 0, "SSL_CERT_FILE=@other-ca.crt"},
 	{"ECDSA leaf", "ecdsa", "localhost", {"--cacert", "@ca.crt"}, 0, NULL, 0, NULL},
+	/* SSL_CERT_FILE bundles are searched lazily (src/ca_bundle.c): the
+	 * same answers as loading them whole. */
+	{"SSL_CERT_FILE bundle with our CA among many", "good", "localhost", {NULL}, 0, NULL, 0,
+	 "SSL_CERT_FILE=@bundle.pem"},
+	{"SSL_CERT_FILE bundle without our CA", "good", "localhost", {NULL}, 6,
+	 "unable to get local issuer certificate", 0, "SSL_CERT_FILE=@bundle-noca.pem"},
+	{"SSL_CERT_FILE bundle, TRUSTED CERTIFICATE form", "good", "localhost", {NULL}, 0, NULL, 0,
+	 "SSL_CERT_FILE=@bundle-trusted.pem"},
+	{"SSL_CERT_FILE bundle holding a CRL too", "good", "localhost", {NULL}, 0, NULL, 0,
+	 "SSL_CERT_FILE=@bundle-crl.pem"},
+	{"SSL_CERT_FILE bundle, untrusted chain", "untrusted", "localhost", {NULL}, 6,
+	 "unable to get local issuer certificate", 0, "SSL_CERT_FILE=@bundle.pem"},
 };
 
 static void serve_args(const char *serve, const char **a, size_t *n)
