@@ -197,6 +197,13 @@ START_TEST(connection_refused)
 	ck_assert_int_eq(r.code, 4);
 	ck_assert_str_eq(r.err, want);
 	srt_result_free(&r);
+	/* -v: what was learnt, the error last, and no transfer summary for a
+	 * connection that never existed */
+	srt_runl(&r, NULL, "-v", srt_addr("127.0.0.1", port), NULL);
+	ck_assert_int_eq(r.code, 4);
+	ck_assert_ptr_null(strstr(r.err, "Received"));
+	ck_assert_msg(strcmp(r.err + r.err_len - strlen(want), want) == 0, "%s", r.err);
+	srt_result_free(&r);
 }
 END_TEST
 

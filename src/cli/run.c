@@ -337,7 +337,7 @@ int run_finish(struct run *r, srecv_status st)
 				 (unsigned long long)r->sink.written, r->sink.written == 1 ? "" : "s",
 				 r->sink.part);
 	}
-	if (r->o.verbose && in != NULL)
+	if (r->o.verbose && in != NULL && in->address != NULL) /* connected */
 		report_summary(stderr, in->bytes_received,
 			       (double)(progress_now_ns() - r->start_ns) / 1e9);
 	if (code != 0 && !r->quiet_fail)
