@@ -298,16 +298,22 @@ start_sender() {
 	PORT=$(<"$W/port")
 }
 
+# Waits up to SECONDS for process PID to end by itself, then ends it and its
+# children; reaps it either way.
+reap() { # pid seconds
+	local i
+	for ((i = 0; i < $2 * 50; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.02
+	done
+	if kill -0 "$1" 2>/dev/null; then kill_tree "$1"; fi
+	wait "$1" 2>/dev/null || true
+}
+
 # Waits for the sender to end by itself (it serves --count connections),
 # for GRACE seconds at most, then ends it. Sets SENDER_CPU (user+sys s).
 reap_sender() { # grace-seconds
-	local i
-	for ((i = 0; i < $1 * 50; i++)); do
-		kill -0 "$SPID" 2>/dev/null || break
-		sleep 0.02
-	done
-	kill -0 "$SPID" 2>/dev/null && kill_tree "$SPID"
-	wait "$SPID" 2>/dev/null || true
+	reap "$SPID" "$1"
 	SPID=""
 	SENDER_CPU=$(tail -n 1 "$W/tx.time" 2>/dev/null | awk 'NF == 2 { print $1 + $2; exit } { print "nan" }')
 }
@@ -357,18 +363,13 @@ conn_loop() { # out-file n
 }
 
 conns_run() { # section id
-	local section=$1 id=$2 i
+	local section=$1 id=$2
 	start_sender "$section" "$CONNS" ecdsa --send-bytes 1K
 	build_cmd "$section" "$id" "$PORT" null
 	rm -f "$W/loop"
 	conn_loop "$W/loop" "$CONNS" &
 	LPID=$!
-	for ((i = 0; i < CONNS_TMO * 50; i++)); do
-		kill -0 "$LPID" 2>/dev/null || break
-		sleep 0.02
-	done
-	kill -0 "$LPID" 2>/dev/null && kill_tree "$LPID"
-	wait "$LPID" 2>/dev/null || true
+	reap "$LPID" "$CONNS_TMO"
 	LPID=""
 	reap_sender 2
 	if [ ! -s "$W/loop" ]; then

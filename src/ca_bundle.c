@@ -173,8 +173,8 @@ static void lookup_free(X509_LOOKUP *lu)
 static int read_bundle(struct bundle *b, const char *path)
 {
 	BIO *bio = BIO_new_file(path, "r");
-	char *name = NULL, *header = NULL;
-	unsigned char *der = NULL;
+	char *name, *header;
+	unsigned char *der;
 	long len;
 	int all_certs = 1;
 
@@ -182,30 +182,20 @@ static int read_bundle(struct bundle *b, const char *path)
 		return 0;
 	while (all_certs && PEM_read_bio(bio, &name, &header, &der, &len)) {
 		int aux = strcmp(name, PEM_STRING_X509_TRUSTED) == 0;
+		struct entry *v = NULL;
 
-		if (!aux && strcmp(name, PEM_STRING_X509) != 0 &&
-		    strcmp(name, PEM_STRING_X509_OLD) != 0) {
-			all_certs = 0;
+		if (aux || strcmp(name, PEM_STRING_X509) == 0 || strcmp(name, PEM_STRING_X509_OLD) == 0)
+			v = OPENSSL_realloc(b->v, (b->n + 1) * sizeof(*v));
+		if (v != NULL) {
+			b->v = v;
+			v[b->n] = (struct entry){.der = der, .len = len, .aux = aux};
+			b->n++;
 		} else {
-			struct entry *v = OPENSSL_realloc(b->v, (b->n + 1) * sizeof(*v));
-
-			if (v == NULL) {
-				all_certs = 0;
-			} else {
-				b->v = v;
-				memset(&v[b->n], 0, sizeof(v[b->n]));
-				v[b->n].der = der;
-				v[b->n].len = len;
-				v[b->n].aux = aux;
-				b->n++;
-				der = NULL;
-			}
+			all_certs = 0; /* not a certificate, or out of memory */
+			OPENSSL_free(der);
 		}
 		OPENSSL_free(name);
 		OPENSSL_free(header);
-		OPENSSL_free(der);
-		name = header = NULL;
-		der = NULL;
 	}
 	/* PEM_read_bio ends at EOF with PEM_R_NO_START_LINE: that is the end. */
 	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
@@ -215,8 +205,9 @@ static int read_bundle(struct bundle *b, const char *path)
 	return all_certs && b->n > 0;
 }
 
-int sr_ca_bundle_add(srecv_conn *c, X509_STORE *store, const char *path)
+int sr_ca_bundle_add(srecv_conn *c, const char *path)
 {
+	X509_STORE *store = SSL_CTX_get_cert_store(c->ctx);
 	struct bundle *b = OPENSSL_zalloc(sizeof(*b));
 	X509_LOOKUP *lu;
 

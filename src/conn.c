@@ -66,7 +66,6 @@ static sr_deadline total_deadline(const srecv_conn *c)
 	return d;
 }
 
-/* Deadline for a data wait: the idle limit from now, capped by the total. */
 /* sending: the idle wait is for the peer to take our bytes, and the
  * timeout message says so. */
 sr_deadline sr_io_deadline(const srecv_conn *c, int sending)

@@ -26,16 +26,13 @@
 
 static int make_pipe(srecv_conn *c)
 {
-	int sz;
-
 	if (pipe2(c->splice_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
 		c->splice_pipe[0] = c->splice_pipe[1] = -1;
 		return -1;
 	}
 	/* A bigger pipe means fewer, larger splices; an unprivileged process
 	 * may be refused above pipe-max-size, and the default (64 KiB) works. */
-	sz = fcntl(c->splice_pipe[1], F_SETPIPE_SZ, SPLICE_PIPE_SIZE);
-	(void)sz;
+	(void)fcntl(c->splice_pipe[1], F_SETPIPE_SZ, SPLICE_PIPE_SIZE);
 	return 0;
 }
 
@@ -58,6 +55,22 @@ static int cancelled(const srecv_conn *c)
 	return c->cfg->cancel_fd >= 0 && poll(&p, 1, 0) > 0;
 }
 
+/* After a write to fd failed with err: 1 to try again (EINTR without a
+ * signal, or EAGAIN once fd takes bytes), -2 when cancelled (status set),
+ * 0 for a real output error. */
+static int retry_output(srecv_conn *c, int fd, int err)
+{
+	if (err == EINTR) {
+		if (!cancelled(c))
+			return 1;
+		sr_seterr(c, SRECV_ECANCELED, "interrupted");
+		return -2;
+	}
+	if (err == EAGAIN)
+		return wait_output(c, fd) == 0 ? 1 : -2;
+	return 0;
+}
+
 /* fd refused splice after bytes were already in our pipe: copy them out the
  * ordinary way so none is lost; later calls say "use srecv_recv". */
 static int copy_out(srecv_conn *c, int fd, size_t left, size_t *done, int *out_errno)
@@ -75,16 +88,14 @@ static int copy_out(srecv_conn *c, int fd, size_t left, size_t *done, int *out_e
 		while (off < (size_t)r) {
 			ssize_t w = write(fd, buf + off, (size_t)r - off);
 
-			if (w < 0 && errno == EINTR && !cancelled(c))
-				continue;
-			if (w < 0 && errno == EAGAIN) {
-				if (wait_output(c, fd) != 0)
-					return -2;
-				continue;
-			}
 			if (w < 0) {
-				*out_errno = errno;
-				return -1;
+				int e = errno, again = retry_output(c, fd, e);
+
+				if (again == 1)
+					continue;
+				if (again == 0)
+					*out_errno = e;
+				return again == 0 ? -1 : -2;
 			}
 			off += (size_t)w;
 			*done += (size_t)w;
@@ -105,17 +116,10 @@ static int drain(srecv_conn *c, int fd, size_t len, size_t *done, int *out_errno
 			*done += (size_t)r;
 			continue;
 		}
-		if (r < 0 && errno == EINTR) {
-			if (cancelled(c)) {
-				sr_seterr(c, SRECV_ECANCELED, "interrupted");
-				return -2;
-			}
-			continue;
-		}
-		if (r < 0 && errno == EAGAIN) {
-			if (wait_output(c, fd) != 0)
-				return -2;
-			continue;
+		if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
+			if (retry_output(c, fd, errno) == 1)
+				continue;
+			return -2;
 		}
 		if (r < 0 && errno == EINVAL && *done == 0) {
 			/* fd cannot take splice (a terminal, O_APPEND, ...) */
@@ -141,7 +145,7 @@ srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread, int
 	if (c->eof)
 		return SRECV_OK;
 	/* Not possible here: the caller uses srecv_recv, nothing has changed. */
-	if (c->fd < 0 || !sr_is_tcp(c) || c->splice_off || len == 0 || fd < 0)
+	if (c->fd < 0 || c->ops != &sr_transport_tcp || c->splice_off || len == 0 || fd < 0)
 		return SRECV_EUSAGE;
 	if (c->splice_pipe[0] < 0 && make_pipe(c) != 0)
 		return SRECV_EUSAGE;

@@ -147,27 +147,29 @@ srecv_status sr_wait(srecv_conn *c, int fd, short events, const sr_deadline *dl)
 srecv_status sr_poll(srecv_conn *c, struct pollfd *fds, size_t nfds, const sr_deadline *dl,
 		     int64_t wake_at);
 
+/* conn.c: deadline for a data wait, the idle limit from now (worded for
+ * sending or receiving), capped by the total. */
+sr_deadline sr_io_deadline(const srecv_conn *c, int sending);
+
 /* dial.c: resolve and connect c->fd under dl; fills info address/timings. */
 srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr_deadline *dl);
+
+/* transport_tcp.c: a failed socket call on the stream, 4 before any data,
+ * 8 after (splice.c's socket calls too). */
+sr_io sr_sock_fail(srecv_conn *c, int err);
 
 /* transport_tls.c */
 srecv_status sr_tls_ctx_new(srecv_conn *c); /* builds c->ctx from c->cfg */
 
+/* ca_bundle.c: search the CA bundle at path lazily from c->ctx's store. 1
+ * when set up; 0 when the file is unreadable, empty, or holds more than
+ * certificates: the caller then loads it the usual, eager way. */
+int sr_ca_bundle_add(srecv_conn *c, const char *path);
+
 /* tls_verify.c */
 int sr_is_ip_literal(const char *s);
 int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store);
-void sr_verify_message(srecv_conn *c);
-/* Deadline for a data wait: the idle limit from now (worded for sending or
- * receiving), capped by the total. */
-sr_deadline sr_io_deadline(const srecv_conn *c, int sending);
-/* Search the CA bundle at path lazily from store (ca_bundle.c). 1 when
- * set up; 0 when the file is unreadable, empty, or holds more than
- * certificates: the caller then loads it the usual, eager way. */
-int sr_ca_bundle_add(srecv_conn *c, X509_STORE *store, const char *path);
-/* A failed socket call on the stream: 4 before any data, 8 after. */
-sr_io sr_sock_fail(srecv_conn *c, int err);
-/* Whether op is plain TCP's table (srecv_recv_fd splices only there). */
-int sr_is_tcp(const srecv_conn *c); /* sets the EVERIFY error from c->vfail */
+void sr_verify_message(srecv_conn *c); /* sets the EVERIFY error from c->vfail */
 srecv_status sr_check_pins(srecv_conn *c, X509 *leaf);
 /* Fill c->info.chain from a stack of certificates (peer first). */
 void sr_record_chain(srecv_conn *c, STACK_OF(X509) *chain);

@@ -89,8 +89,3 @@ const struct sr_transport sr_transport_tcp = {
 	.pending = tcp_pending,
 	.destroy = tcp_destroy,
 };
-
-int sr_is_tcp(const srecv_conn *c)
-{
-	return c->ops == &sr_transport_tcp;
-}

@@ -72,7 +72,7 @@ static srecv_status load_system_store(srecv_conn *c)
 	const char *env_dir = getenv(X509_get_default_cert_dir_env());
 	struct stat st;
 
-	if (env_file && *env_file && !sr_ca_bundle_add(c, SSL_CTX_get_cert_store(c->ctx), env_file) &&
+	if (env_file && *env_file && !sr_ca_bundle_add(c, env_file) &&
 	    !SSL_CTX_set_default_verify_file(c->ctx))
 		return ctx_fail(c, SRECV_EUSAGE, "cannot load SSL_CERT_FILE");
 	if (env_dir && *env_dir) {
@@ -81,8 +81,7 @@ static srecv_status load_system_store(srecv_conn *c)
 	} else if (!(env_file && *env_file)) {
 		if (stat(X509_get_default_cert_dir(), &st) == 0 && S_ISDIR(st.st_mode))
 			SSL_CTX_set_default_verify_dir(c->ctx);
-		else if (!sr_ca_bundle_add(c, SSL_CTX_get_cert_store(c->ctx),
-					   X509_get_default_cert_file()))
+		else if (!sr_ca_bundle_add(c, X509_get_default_cert_file()))
 			SSL_CTX_set_default_verify_file(c->ctx);
 	}
 	ERR_clear_error(); /* a missing default location is not an error */

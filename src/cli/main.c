@@ -96,14 +96,13 @@ static srecv_status transfer(struct run *r)
 				continue;
 			}
 			st = run_spliced(r, st, n, errnum);
-			if (st != SRECV_OK || n == 0)
-				break;
-			continue;
+		} else {
+			st = srecv_recv(r->conn, r->buf, want, &n);
+			if (st == SRECV_OK && n > 0)
+				st = run_write(r, r->buf, n);
 		}
-		st = srecv_recv(r->conn, r->buf, want, &n);
-		if (st != SRECV_OK || n == 0)
-			break; /* n == 0: FIN (TCP) or close_notify (TLS) */
-		st = run_write(r, r->buf, n);
+		if (n == 0)
+			break; /* FIN (TCP) or close_notify (TLS), or a failure */
 	}
 	if (got_signal)
 		return SRECV_ECANCELED;

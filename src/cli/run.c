@@ -225,38 +225,42 @@ size_t run_want(const struct run *r)
 	return RUN_BUF_SIZE;
 }
 
+/* n more bytes reached the output: --max-bytes and the meter follow. */
+static void delivered(struct run *r, size_t n)
+{
+	if (r->o.have_max_bytes)
+		r->left -= n;
+	if (n > 0)
+		progress_update(&r->progress, r->sink.written);
+}
+
+/* The output failed with errnum (the reason already in r->err). */
+static srecv_status output_failed(struct run *r, int errnum)
+{
+	/* `srecv ... | head -c 10`: the reader is done, not an error to shout
+	 * about; the exit code still says the data did not all go. */
+	r->quiet_fail = errnum == EPIPE && r->sink.path == NULL && !r->sink.device;
+	return SRECV_EOUTPUT;
+}
+
 srecv_status run_write(struct run *r, const void *buf, size_t n)
 {
 	int errnum = 0;
 
-	if (sink_write(&r->sink, buf, n, &errnum, r->err, sizeof(r->err)) != 0) {
-		if (errnum == EINTR)
-			return SRECV_ECANCELED;
-		/* `srecv ... | head -c 10`: the reader is done, not an error to
-		 * shout about; the exit code still says the data did not all go. */
-		r->quiet_fail = errnum == EPIPE && r->sink.path == NULL && !r->sink.device;
-		return SRECV_EOUTPUT;
-	}
-	if (r->o.have_max_bytes)
-		r->left -= n;
-	progress_update(&r->progress, r->sink.written);
+	if (sink_write(&r->sink, buf, n, &errnum, r->err, sizeof(r->err)) != 0)
+		return errnum == EINTR ? SRECV_ECANCELED : output_failed(r, errnum);
+	delivered(r, n);
 	return SRECV_OK;
 }
 
 srecv_status run_spliced(struct run *r, srecv_status st, size_t n, int errnum)
 {
 	r->sink.written += n;
-	if (r->o.have_max_bytes)
-		r->left -= n;
-	if (st == SRECV_EOUTPUT) {
-		snprintf(r->err, sizeof(r->err), "write failed on '%s': %s", r->sink.name,
-			 strerror(errnum));
-		r->quiet_fail = errnum == EPIPE && r->sink.path == NULL && !r->sink.device;
-		return SRECV_EOUTPUT;
-	}
-	if (n > 0)
-		progress_update(&r->progress, r->sink.written);
-	return st;
+	delivered(r, n);
+	if (st != SRECV_EOUTPUT)
+		return st;
+	sink_write_error(&r->sink, errnum, r->err, sizeof(r->err));
+	return output_failed(r, errnum);
 }
 
 /* The --info-json record, rendered first and written at once. Returns 0, or

@@ -119,6 +119,11 @@ static int wait_writable(const struct sink *s)
 	return 0;
 }
 
+void sink_write_error(const struct sink *s, int errnum, char *err, size_t errlen)
+{
+	fail(err, errlen, "write failed on", s->name, errnum);
+}
+
 int sink_write(struct sink *s, const void *buf, size_t len, int *errnum, char *err,
 	       size_t errlen)
 {
@@ -136,7 +141,7 @@ int sink_write(struct sink *s, const void *buf, size_t len, int *errnum, char *e
 			if (errno == EINTR)
 				snprintf(err, errlen, "interrupted");
 			else /* EPIPE worded too, for --info-json's "error" */
-				fail(err, errlen, "write failed on", s->name, errno);
+				sink_write_error(s, errno, err, errlen);
 			return -1;
 		}
 		p += r;

@@ -599,14 +599,20 @@ static void hold(int fd, int no_read)
 
 static void reset(int fd);
 
-/* Wait for the ClientHello's first bytes, then RST mid-handshake. */
-static void reset_in_handshake(int fd)
+/* Take the client's first bytes (its ClientHello), waiting 5 s at most. */
+static void read_hello(int fd)
 {
 	char buf[4096];
 	struct pollfd pf = {.fd = fd, .events = POLLIN};
 
 	if (poll(&pf, 1, 5000) > 0)
 		(void)recv(fd, buf, sizeof(buf), 0);
+}
+
+/* Wait for the ClientHello's first bytes, then RST mid-handshake. */
+static void reset_in_handshake(int fd)
+{
+	read_hello(fd);
 	reset(fd);
 }
 
@@ -653,11 +659,8 @@ static void garbage(int fd)
 {
 	static const char junk[64] = "HTTP/1.0 400 garbage\r\nThis is not TLS at all.\r\n\r\n"
 				     "0123456789abc";
-	char buf[4096];
-	struct pollfd pf = {.fd = fd, .events = POLLIN};
 
-	if (poll(&pf, 1, 5000) > 0)
-		(void)recv(fd, buf, sizeof(buf), 0);
+	read_hello(fd);
 	(void)send(fd, junk, sizeof(junk), MSG_NOSIGNAL);
 	finish(fd, 0);
 }
