@@ -52,7 +52,7 @@ static void s_server(srt_testd *d, const char *mode, const char *a1, const char 
 
 static void gnutls_serv(srt_testd *d, const char *priority, const char *a1, const char *a2)
 {
-	char port[16], prio[128];
+	char port[16], prio[128], ready[96];
 	const char *argv[16];
 	int n = 0;
 
@@ -73,7 +73,10 @@ static void gnutls_serv(srt_testd *d, const char *priority, const char *a1, cons
 	if (a2)
 		argv[n++] = a2;
 	argv[n] = NULL;
-	srt_server_start(d, argv, "listening on IPv4");
+	/* It prints "listening on IPv4 0.0.0.0 port N..." before bind() and
+	 * "done" after listen(): only the whole line means connectable. */
+	snprintf(ready, sizeof(ready), "listening on IPv4 0.0.0.0 port %d...done", d->port);
+	srt_server_start(d, argv, ready);
 }
 
 static void assert_http_ok(const srt_result *r, const char *what)
