@@ -44,6 +44,8 @@ struct opts {
 	unsigned long long send_bytes;
 	const char *send_file;
 	long delay_ms, drip_ms;
+	unsigned long long pause_at; /* --send-bytes: pause once after this many */
+	long pause_ms;
 	size_t chunk;
 	enum then then;
 	int stall_handshake, garbage, reset_on_accept, reset_in_handshake;
@@ -118,6 +120,8 @@ static void help(void)
 	      "  --send-file FILE    send FILE\n"
 	      "  --delay-ms N        wait N ms before responding\n"
 	      "  --drip-ms N         send one byte every N ms\n"
+	      "  --pause-at N        with --send-bytes: after N bytes, go silent once for\n"
+	      "                      --pause-ms MS (default 300), connection open\n"
 	      "  --chunk N           write size (default 16384)\n"
 	      "\nEnding (--then MODE)\n"
 	      "  close               close_notify (TLS), then FIN (default)\n"
@@ -216,7 +220,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	enum { O_LISTEN = 256, O_PORT, O_PORT_FILE, O_COUNT, O_TLS, O_CERT, O_KEY, O_CLIENT_CA,
 	       O_TLS_MIN, O_TLS_MAX, O_ALPN, O_RECV_BYTES, O_RECV_LINE, O_ECHO, O_SEND,
 	       O_SEND_BYTES, O_SEND_FILE, O_DELAY, O_DRIP, O_CHUNK, O_THEN, O_STALL_HS,
-	       O_GARBAGE, O_RESET_ACCEPT, O_RESET_HS, O_AFTER_CLOSE, O_NO_READ, O_KEY_UPDATE,
+	       O_GARBAGE, O_RESET_ACCEPT, O_RESET_HS, O_AFTER_CLOSE, O_NO_READ, O_KEY_UPDATE, O_PAUSE_AT, O_PAUSE_MS,
 	       O_RENEGOTIATE };
 	static const struct option lo[] = {
 		{"listen", 1, 0, O_LISTEN}, {"port", 1, 0, O_PORT},
@@ -231,6 +235,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"stall-handshake", 0, 0, O_STALL_HS}, {"garbage", 0, 0, O_GARBAGE},
 		{"reset-on-accept", 0, 0, O_RESET_ACCEPT}, {"reset-in-handshake", 0, 0, O_RESET_HS},
 		{"after-close", 1, 0, O_AFTER_CLOSE}, {"no-read", 0, 0, O_NO_READ},
+		{"pause-at", 1, 0, O_PAUSE_AT}, {"pause-ms", 1, 0, O_PAUSE_MS},
 		{"key-update", 0, 0, O_KEY_UPDATE}, {"renegotiate", 1, 0, O_RENEGOTIATE},
 		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int c;
@@ -238,6 +243,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->listen = "127.0.0.1";
 	o->chunk = 16384;
+	o->pause_ms = 300;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -285,6 +291,8 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->after_close = unescape(optarg, &o->after_close_len);
 			break;
 		case O_NO_READ: o->no_read = 1; break;
+		case O_PAUSE_AT: o->pause_at = parse_size("--pause-at", optarg); break;
+		case O_PAUSE_MS: o->pause_ms = (long)parse_size("--pause-ms", optarg); break;
 		case O_KEY_UPDATE: o->key_update = 1; break;
 		case O_RENEGOTIATE:
 			if (strcmp(optarg, "ask") == 0)
@@ -568,13 +576,18 @@ static int send_pattern(struct peer *p, const struct opts *o)
 	unsigned long long off = 0;
 
 	while (off < o->send_bytes) {
-		size_t n = o->send_bytes - off < sizeof(buf) ? (size_t)(o->send_bytes - off)
-							       : sizeof(buf);
+		unsigned long long end = o->send_bytes;
+		size_t n;
 
+		if (o->pause_at > off && o->pause_at < end)
+			end = o->pause_at; /* stop exactly there */
+		n = end - off < sizeof(buf) ? (size_t)(end - off) : sizeof(buf);
 		srecv_pattern(buf, off, n);
 		if (respond(p, o, buf, n) != 0)
 			return -1;
 		off += n;
+		if (off == o->pause_at)
+			sleep_ms(o->pause_ms);
 	}
 	return 0;
 }
