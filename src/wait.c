@@ -3,6 +3,7 @@
  * blocks. Timeouts never rely on SO_RCVTIMEO, so a peer that drips one byte
  * at a time cannot stretch a total deadline.
  */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -71,7 +72,8 @@ srecv_status sr_poll(srecv_conn *c, struct pollfd *fds, size_t nfds, const sr_de
 	}
 	for (;;) {
 		int64_t now = sr_now_ns(), until = dl->at;
-		int ms = -1, r;
+		struct timespec ts, *tsp = NULL;
+		int r;
 
 		if (dl->at != 0 && dl->at <= now) {
 			timeout_error(c, dl);
@@ -84,13 +86,16 @@ srecv_status sr_poll(srecv_conn *c, struct pollfd *fds, size_t nfds, const sr_de
 
 			if (left <= 0)
 				return SRECV_OK; /* the caller's wake-up time: nothing ready */
-			/* Round up so we never wake just before the deadline and spin. */
-			ms = left / 1000000 + 1 > 0x7fffffff ? 0x7fffffff
-							     : (int)(left / 1000000 + 1);
+			/* ppoll, not poll: a batch wait (batch.c) is 1 ms or
+			 * less, which poll's whole milliseconds, rounded up so
+			 * as not to wake early, would double. */
+			ts.tv_sec = (time_t)(left / 1000000000);
+			ts.tv_nsec = (long)(left % 1000000000);
+			tsp = &ts;
 		}
 		for (i = 0; i < n; i++)
 			p[i].revents = 0;
-		r = poll(p, (nfds_t)n, ms);
+		r = ppoll(p, (nfds_t)n, tsp, NULL);
 		if (r < 0 && errno != EINTR) {
 			sr_seterr(c, SRECV_EINTERNAL, "internal error: poll: %s", strerror(errno));
 			return c->status;
