@@ -77,6 +77,16 @@ SRECV_API srecv_status srecv_config_set_timeouts(srecv_config *cfg, long connect
  * Meant for a self-pipe written by a signal handler. -1 (default): none.
  */
 SRECV_API srecv_status srecv_config_set_cancel_fd(srecv_config *cfg, int fd);
+/*
+ * Receive batching. Once a read finds 16 KiB or more already queued (a bulk
+ * stream), the connection asks the kernel (SO_RCVLOWAT) to wake it only
+ * when 1 MiB is waiting, which saves most wake-ups and much CPU per GiB.
+ * One such wait lasts at most usec microseconds; then batching stops until
+ * the next large read, and whatever arrived is returned. So no byte is held
+ * back longer than usec. 0 turns batching off; default 1000 (1 ms); at most
+ * 1000000.
+ */
+SRECV_API srecv_status srecv_config_set_batch_delay(srecv_config *cfg, long usec);
 
 /*
  * Replace name resolution (for tests: put a black-holed address first).

@@ -31,6 +31,7 @@ srecv_config *srecv_config_new(void)
 		return NULL;
 	cfg->connect_ms = 30000;
 	cfg->cancel_fd = -1;
+	cfg->batch_delay_ns = 1000 * 1000; /* 1 ms */
 	cfg->tls_min = TLS1_2_VERSION;
 	return cfg;
 }
@@ -110,6 +111,14 @@ srecv_status srecv_config_set_timeouts(srecv_config *cfg, long connect_ms, long 
 srecv_status srecv_config_set_cancel_fd(srecv_config *cfg, int fd)
 {
 	cfg->cancel_fd = fd < 0 ? -1 : fd;
+	return SRECV_OK;
+}
+
+srecv_status srecv_config_set_batch_delay(srecv_config *cfg, long usec)
+{
+	if (usec < 0 || usec > 1000 * 1000)
+		return sr_cfg_seterr(cfg, "batch delay must be 0 to 1000000 microseconds");
+	cfg->batch_delay_ns = (int64_t)usec * 1000;
 	return SRECV_OK;
 }
 

@@ -94,8 +94,13 @@ static sr_io run_op(srecv_conn *c, enum op op, void *buf, size_t len, size_t *n,
 		}
 		if (r != SR_IO_WANT_READ && r != SR_IO_WANT_WRITE)
 			return r;
-		if (sr_wait(c, c->fd, r == SR_IO_WANT_READ ? POLLIN : POLLOUT, dl) != SRECV_OK)
+		if (op == OP_READ && r == SR_IO_WANT_READ) {
+			if (sr_wait_data(c, dl) != SRECV_OK)
+				return SR_IO_ERR;
+		} else if (sr_wait(c, c->fd, r == SR_IO_WANT_READ ? POLLIN : POLLOUT, dl) !=
+			   SRECV_OK) {
 			return SR_IO_ERR;
+		}
 	}
 }
 
@@ -161,6 +166,8 @@ srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *nread)
 	if (c->eof)
 		return SRECV_OK;
 	dl = sr_io_deadline(c, 0);
+	if (sr_batch_before_read(c, &dl) != SRECV_OK)
+		return c->status;
 	r = run_op(c, OP_READ, buf, len, &n, &dl);
 	if (r == SR_IO_EOF)
 		c->eof = 1;
@@ -183,6 +190,7 @@ srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *nread)
 			break;
 		}
 	}
+	sr_batch_note(c, got, len);
 	*nread = got;
 	return SRECV_OK;
 }

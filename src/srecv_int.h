@@ -27,6 +27,7 @@ struct srecv_config {
 	int family; /* 0, 4 or 6 */
 	long connect_ms, idle_ms, total_ms;
 	int cancel_fd; /* borrowed; -1 = none */
+	int64_t batch_delay_ns; /* batch.c: longest wait for a batch; 0 = off */
 	srecv_resolver_fn resolver; /* NULL = getaddrinfo */
 	void *resolver_arg; /* borrowed */
 	char *ca_file;    /* owned */
@@ -109,10 +110,14 @@ struct srecv_conn {
 	X509_LOOKUP_METHOD *bundle_meth; /* owned: ca_bundle.c's lazy lookup; freed after ctx */
 	int keylog_fd; /* owned; -1 = none */
 	int splice_pipe[2]; /* owned: srecv_recv_fd's pipe, made on first use; -1 = none */
+	int splice_pipe_size; /* its capacity in bytes */
 	int splice_off; /* fd refused splice(2) once: srecv_recv_fd says use srecv_recv */
 	srecv_status status; /* first failure; final */
 	char err[SR_ERRLEN];
 	int eof; /* clean end seen */
+	int batch; /* batch.c: SO_RCVLOWAT is raised to SR_BATCH_BYTES */
+	int batch_drained; /* batch.c: the last read took all that was queued */
+	int batch_strikes, batch_skip; /* batch.c: batch waits in vain, reads to skip */
 	int64_t start_ns; /* srecv_connect's start */
 	int64_t total_at; /* deadline of --max-time, 0 = none */
 	char peer_name[256]; /* name verified: servername or host */
@@ -150,6 +155,17 @@ srecv_status sr_poll(srecv_conn *c, struct pollfd *fds, size_t nfds, const sr_de
 /* conn.c: deadline for a data wait, the idle limit from now (worded for
  * sending or receiving), capped by the total. */
 sr_deadline sr_io_deadline(const srecv_conn *c, int sending);
+
+/* batch.c: bulk streams wake once per SR_BATCH_BYTES (or the delay). splice
+ * sizes grow to this while batching. */
+#define SR_BATCH_BYTES (1024 * 1024)
+/* After a read of got bytes out of asked: may start batching. */
+void sr_batch_note(srecv_conn *c, size_t got, size_t asked);
+/* Before a read: wait for a batch if the last read emptied the socket. */
+srecv_status sr_batch_before_read(srecv_conn *c, const sr_deadline *dl);
+/* The wait after a read found nothing: for a batch, at most the configured
+ * delay (then batching stops), else as sr_wait(POLLIN). */
+srecv_status sr_wait_data(srecv_conn *c, const sr_deadline *dl);
 
 /* dial.c: resolve and connect c->fd under dl; fills info address/timings. */
 srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr_deadline *dl);

@@ -2,7 +2,8 @@
  * check_faults.c - peers that misbehave in the middle of things, each run
  * against srecv-testd: reset mid-handshake, bytes after close_notify, more
  * data than --max-bytes, KeyUpdate storms, renegotiation requests, a peer
- * that stops reading our request, a peer that closes before reading it.
+ * that stops reading our request, a peer that closes before reading it, a
+ * tail that follows a silence.
  * Every case asserts the exit code, the error line and the exact bytes.
  */
 #define _GNU_SOURCE
@@ -83,6 +84,39 @@ START_TEST(peer_sends_past_max_bytes)
 	srt_runl(&r, NULL, "--max-bytes", "3", srt_addr("127.0.0.1", d.port), NULL);
 	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
 	srt_assert_pattern(r.out, r.out_len, 3);
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+
+/* A bulk stream, then 300 ms of silence with the connection open, then a
+ * tail far smaller than a receive batch (1 MiB): srecv is in a batch wait
+ * when the silence starts, and the tail must not wait for the rest of a
+ * batch that never comes (the library bounds a batch wait at 1 ms). With
+ * --max-bytes equal to the whole, exit 0 means every byte came; a held-back
+ * tail would be exit 7 at the idle timeout. Plain TCP (splice) and TLS. */
+#define STREAM "2097929" /* 2 MiB + 777 */
+#define PAUSE_AT "1997152" /* leaves a 100777-byte tail */
+START_TEST(tail_after_silence_is_not_held)
+{
+	srt_testd d;
+	srt_result r;
+
+	if (_i == 0) {
+		srt_testd_startl(&d, "--send-bytes", STREAM, "--chunk", "65536", "--pause-at",
+				 PAUSE_AT, "--then", "stall", NULL);
+		srt_runl(&r, NULL, "--max-bytes", STREAM, "--idle-timeout", "5",
+			 srt_addr("127.0.0.1", d.port), NULL);
+	} else {
+		srt_testd_startl(&d, GOOD, "--send-bytes", STREAM, "--chunk", "65536", "--pause-at",
+				 PAUSE_AT, "--then", "stall", NULL);
+		srt_runl(&r, NULL, CA, "--max-bytes", STREAM, "--idle-timeout", "5",
+			 srt_addr("localhost", d.port), NULL);
+	}
+	ck_assert_msg(r.code == 0, "%s: exit %d: %s", _i ? "TLS" : "TCP", r.code, r.err);
+	srt_assert_pattern(r.out, r.out_len, 2097929);
+	ck_assert_str_eq(r.err, "");
 	srt_result_free(&r);
 	srt_testd_stop(&d);
 }
@@ -199,6 +233,7 @@ int main(void)
 	tcase_add_test(tc, reset_mid_handshake);
 	tcase_add_test(tc, bytes_after_close_notify_are_ignored);
 	tcase_add_test(tc, peer_sends_past_max_bytes);
+	tcase_add_loop_test(tc, tail_after_silence_is_not_held, 0, 2);
 	tcase_add_test(tc, key_update_mid_stream);
 	tcase_add_test(tc, renegotiation_request_refused);
 	tcase_add_test(tc, renegotiation_insisted_is_truncation);

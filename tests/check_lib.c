@@ -1,7 +1,8 @@
 /*
  * check_lib.c - libsrecv through its public API alone: config validation,
  * and the dialer (Happy Eyeballs, refusal, resolver hook, deadlines, cancel)
- * against real loopback sockets. No srecv binary, no test server.
+ * against real loopback sockets, and receive batching against a forked
+ * loopback sender. No srecv binary, no test server.
  */
 #define _DEFAULT_SOURCE
 #include <arpa/inet.h>
@@ -10,9 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "pattern.h"
 #include "srecv.h"
 #include "srt.h"
 
@@ -294,6 +298,138 @@ START_TEST(recv_refuses_empty_buffer)
 }
 END_TEST
 
+/*
+ * Receive batching (srecv_config_set_batch_delay): a bulk stream makes the
+ * connection wait for a large batch, but never past the delay. The sender
+ * sends a burst far above the batch-entry size whose end is not a whole
+ * batch, then waits for one byte from us before its tail. If the end of the
+ * burst were held back until more data came, neither side would move and
+ * the idle timeout would fail the test; if any byte were lost or repeated,
+ * the pattern check would.
+ */
+#define BURST ((size_t)5 * 1024 * 1024 + 777)
+#define TAIL ((size_t)1000)
+
+static void write_pattern(int fd, uint64_t off, size_t len)
+{
+	unsigned char buf[65536];
+
+	while (len > 0) {
+		size_t n = len < sizeof(buf) ? len : sizeof(buf);
+		ssize_t w;
+
+		srecv_pattern(buf, off, n);
+		w = write(fd, buf, n);
+		if (w <= 0)
+			_exit(3);
+		off += (uint64_t)w;
+		len -= (size_t)w;
+	}
+}
+
+/* Child: accept one connection, BURST bytes, wait for a byte, TAIL bytes, FIN. */
+static pid_t burst_sender(struct listener *l)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int s = accept(l->fd, NULL, NULL);
+		char b;
+
+		if (s < 0)
+			_exit(2);
+		write_pattern(s, 0, BURST);
+		if (read(s, &b, 1) != 1)
+			_exit(4);
+		write_pattern(s, BURST, TAIL);
+		close(s);
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Receive until total bytes are in out (through srecv_recv_fd into out_fd when
+ * >= 0, else srecv_recv); returns the count, which stops early at EOF. */
+static size_t receive_upto(srecv_conn *c, unsigned char *out, size_t total, int out_fd)
+{
+	size_t got = 0, n;
+
+	while (got < total) {
+		srecv_status st;
+		int e = 0;
+
+		if (out_fd >= 0)
+			st = srecv_recv_fd(c, out_fd, total - got, &n, &e);
+		else
+			st = srecv_recv(c, out + got, total - got, &n);
+		ck_assert_msg(st == SRECV_OK, "after %zu bytes: %s", got, srecv_error(c));
+		if (n == 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+static void batch_run(int use_fd, long delay_us)
+{
+	struct listener l;
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	unsigned char *buf = malloc(BURST + TAIL + 1);
+	char port[16], path[512];
+	size_t got, n;
+	int fd = -1, status;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(buf);
+	listener_open(&l, 4);
+	snprintf(port, sizeof(port), "%d", l.port);
+	pid = burst_sender(&l);
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 5000, 10000, 0), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_batch_delay(cfg, delay_us), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "127.0.0.1", port), SRECV_OK);
+	if (use_fd) {
+		snprintf(path, sizeof(path), "%s/batch.out", srt_tmpdir());
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_ge(fd, 0);
+	}
+	/* Give the sender time to queue a lot: the first read is then large. */
+	usleep(50 * 1000);
+	got = receive_upto(c, buf, BURST, fd);
+	ck_assert_uint_eq(got, BURST);
+	ck_assert_int_eq(srecv_send(c, "k", 1), SRECV_OK);
+	got += receive_upto(c, buf + got, BURST + TAIL + 1 - got, fd);
+	ck_assert_uint_eq(got, BURST + TAIL);
+	n = 1;
+	ck_assert_int_eq(srecv_recv(c, buf, 1, &n), SRECV_OK); /* still the clean end */
+	ck_assert_uint_eq(n, 0);
+	if (use_fd) {
+		ck_assert_int_eq(pread(fd, buf, BURST + TAIL + 1, 0), (ssize_t)(BURST + TAIL));
+		close(fd);
+		unlink(path);
+	}
+	ck_assert(srt_is_pattern(buf, BURST + TAIL));
+	ck_assert_uint_eq(srecv_conn_info(c)->bytes_received, BURST + TAIL);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	srecv_close(c);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	listener_close(&l);
+	free(buf);
+}
+
+START_TEST(batch_never_holds_a_burst_end)
+{
+	static const long delays[] = {1000, 1000000, 0};
+
+	/* _i: 0-2 through srecv_recv, 3-5 through srecv_recv_fd (splice) */
+	batch_run(_i >= 3, delays[_i % 3]);
+}
+END_TEST
+
 /* Config validation: a table of (setter input, expected status, error). */
 START_TEST(pins_validation)
 {
@@ -350,6 +486,11 @@ START_TEST(other_setters_validate)
 	ck_assert_int_eq(srecv_config_set_family(cfg, 5), SRECV_EUSAGE);
 	ck_assert_int_eq(srecv_config_set_timeouts(cfg, -1, 0, 0), SRECV_EUSAGE);
 	ck_assert_int_eq(srecv_config_set_ciphers(cfg, "", NULL), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_batch_delay(cfg, -1), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg),
+			 "batch delay must be 0 to 1000000 microseconds");
+	ck_assert_int_eq(srecv_config_set_batch_delay(cfg, 1000001), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_batch_delay(cfg, 0), SRECV_OK);
 	srecv_config_free(cfg);
 	srecv_config_free(NULL);
 	srecv_conn_free(NULL);
@@ -383,6 +524,7 @@ int main(void)
 	tcase_add_test(dial, cancel_fd_interrupts_wait);
 	tcase_add_test(dial, tls_set_after_conn_new_is_honoured);
 	tcase_add_test(dial, recv_refuses_empty_buffer);
+	tcase_add_loop_test(dial, batch_never_holds_a_burst_end, 0, 6);
 	tcase_add_test(config, pins_validation);
 	tcase_add_test(config, other_setters_validate);
 	tcase_add_test(config, status_strings);
