@@ -43,12 +43,13 @@ echo "== fuzz (10 s per target)"
 bash scripts/fuzz.sh 10
 
 # valgrind on a representative subset: every failure class, -o and .part,
-# signals, pins, -k and mutual TLS are in these three programs. A leak or a
-# memory error makes srecv exit 99, which fails the test that ran it.
-echo "== valgrind (check_cli_plain, check_cli_output, check_cli_verify)"
+# signals, pins, -k and mutual TLS, misbehaving peers and receive batching
+# are in these four programs. A leak or a memory error makes srecv exit 99,
+# which fails the test that ran it.
+echo "== valgrind (check_cli_plain, check_cli_output, check_cli_verify, check_faults)"
 (cd build && SRECV_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full \
 --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect" \
-	ctest --output-on-failure -j"$jobs" -R 'check_cli_(plain|output|verify)')
+	ctest --output-on-failure -j"$jobs" -R 'check_cli_(plain|output|verify)|check_faults')
 if [ "$quick" -eq 0 ]; then
 	# detect_leaks: every allocation must have an owner. halt_on_error keeps
 	# one report per failure readable.
