@@ -215,6 +215,9 @@ typedef struct srecv_info {
 	/* 1 when SRECV_ETRUNCATED came from a bare TCP FIN without close_notify
 	 * (what --allow-truncation may accept), 0 for a reset or anything else. */
 	int eof_without_close_notify;
+	/* How many times receive batching started (srecv_config_set_batch_delay):
+	 * 0 for a stream that never brought 16 KiB in one read. */
+	uint64_t batch_starts;
 } srecv_info;
 
 /* Never NULL for a non-NULL c; fields fill in as the connection progresses. */

@@ -48,18 +48,43 @@ void sr_batch_note(srecv_conn *c, size_t got, size_t asked)
 	}
 	set_level(c, SR_BATCH_BYTES);
 	c->batch = 1;
+	c->info.batch_starts++;
+}
+
+static int queued(const srecv_conn *c)
+{
+	int n = 0;
+
+	return ioctl(c->fd, FIONREAD, &n) == 0 ? n : 0;
+}
+
+void sr_batch_note_splice(srecv_conn *c, size_t got, size_t asked)
+{
+	sr_batch_note(c, got, asked);
+	/* A pipe holds a number of buffers, one per skb fragment, not a number
+	 * of bytes: with small fragments (a NIC's GRO packets are about one
+	 * MSS each) a splice stops short with more queued. Not an emptied
+	 * socket, then, and no reason to wait. */
+	if (c->batch && c->batch_drained && queued(c) >= BATCH_ENTER)
+		c->batch_drained = 0;
 }
 
 srecv_status sr_wait_data(srecv_conn *c, const sr_deadline *dl)
 {
 	struct pollfd p = {.fd = c->fd, .events = POLLIN};
-	int queued = 0;
+	sr_deadline none = {0, dl->what};
+	int64_t until = sr_now_ns() + c->cfg->batch_delay_ns;
 
 	c->batch_drained = 0;
 	if (!c->batch)
 		return sr_wait(c, c->fd, POLLIN, dl);
-	if (sr_poll(c, &p, 1, dl, sr_now_ns() + c->cfg->batch_delay_ns) != SRECV_OK)
-		return c->status;
+	/* The deadline only ends this wait early; it is not reported here:
+	 * bytes below the level may be queued, and poll does not show them.
+	 * The caller's next read takes them, or its ordinary wait times out. */
+	if (dl->at != 0 && dl->at < until)
+		until = dl->at;
+	if (sr_poll(c, &p, 1, &none, until) != SRECV_OK)
+		return c->status; /* cancelled */
 	if (p.revents != 0) {
 		c->batch_strikes = 0; /* a whole batch came in time: fast stream */
 		return SRECV_OK;
@@ -69,7 +94,7 @@ srecv_status sr_wait_data(srecv_conn *c, const sr_deadline *dl)
 	 * what is queued, or waits the ordinary way. */
 	set_level(c, 1);
 	c->batch = 0;
-	if (ioctl(c->fd, FIONREAD, &queued) != 0 || queued < BATCH_ENTER) {
+	if (queued(c) < BATCH_ENTER) {
 		/* Hardly anything came: that wait was a wake-up for nothing.
 		 * A stream of separate large writes does this every time, so
 		 * skip the next 2, 4, ... 64 chances to batch. */

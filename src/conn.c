@@ -94,11 +94,13 @@ static sr_io run_op(srecv_conn *c, enum op op, void *buf, size_t len, size_t *n,
 		}
 		if (r != SR_IO_WANT_READ && r != SR_IO_WANT_WRITE)
 			return r;
-		if (op == OP_READ && r == SR_IO_WANT_READ) {
+		/* Every read wait goes through batch.c: a TLS write or
+		 * handshake step that needs to read must not wait for a batch
+		 * without its bound. */
+		if (r == SR_IO_WANT_READ) {
 			if (sr_wait_data(c, dl) != SRECV_OK)
 				return SR_IO_ERR;
-		} else if (sr_wait(c, c->fd, r == SR_IO_WANT_READ ? POLLIN : POLLOUT, dl) !=
-			   SRECV_OK) {
+		} else if (sr_wait(c, c->fd, POLLOUT, dl) != SRECV_OK) {
 			return SR_IO_ERR;
 		}
 	}

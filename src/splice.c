@@ -157,8 +157,7 @@ srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread, int
 	dl = sr_io_deadline(c, 0);
 	if (sr_batch_before_read(c, &dl) != SRECV_OK)
 		return c->status;
-	/* Never more than the pipe holds: a splice cut short by the pipe would
-	 * look like an emptied socket to batch.c. */
+	/* Never more than the pipe holds. */
 	if (len > (c->batch ? SR_BATCH_BYTES : SPLICE_MAX))
 		len = c->batch ? SR_BATCH_BYTES : SPLICE_MAX;
 	if (len > (size_t)c->splice_pipe_size)
@@ -188,7 +187,7 @@ srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread, int
 	}
 	got = (size_t)r;
 	c->info.bytes_received += got;
-	sr_batch_note(c, got, len);
+	sr_batch_note_splice(c, got, len);
 	d = drain(c, fd, got, &done, out_errno);
 	*nread = done;
 	if (d == -2)

@@ -161,10 +161,14 @@ sr_deadline sr_io_deadline(const srecv_conn *c, int sending);
 #define SR_BATCH_BYTES (1024 * 1024)
 /* After a read of got bytes out of asked: may start batching. */
 void sr_batch_note(srecv_conn *c, size_t got, size_t asked);
+/* The same after a splice from the socket, which may stop short of asked
+ * with more queued. */
+void sr_batch_note_splice(srecv_conn *c, size_t got, size_t asked);
 /* Before a read: wait for a batch if the last read emptied the socket. */
 srecv_status sr_batch_before_read(srecv_conn *c, const sr_deadline *dl);
-/* The wait after a read found nothing: for a batch, at most the configured
- * delay (then batching stops), else as sr_wait(POLLIN). */
+/* Every wait for c->fd to become readable: while batching, at most the
+ * configured delay or until dl, whichever is first (then batching stops and
+ * SRECV_OK: the caller reads or waits again); else as sr_wait(POLLIN). */
 srecv_status sr_wait_data(srecv_conn *c, const sr_deadline *dl);
 
 /* dial.c: resolve and connect c->fd under dl; fills info address/timings. */

@@ -327,8 +327,10 @@ static void write_pattern(int fd, uint64_t off, size_t len)
 	}
 }
 
-/* Child: accept one connection, BURST bytes, wait for a byte, TAIL bytes, FIN. */
-static pid_t burst_sender(struct listener *l)
+/* Child: accept one connection, send BURST bytes, then either wait for a
+ * byte from the client (pause_ms 0) or go silent for pause_ms; then TAIL
+ * bytes. Then FIN, or with pause_ms stay open until the client closes. */
+static pid_t burst_sender(struct listener *l, int pause_ms)
 {
 	pid_t pid = fork();
 
@@ -340,9 +342,13 @@ static pid_t burst_sender(struct listener *l)
 		if (s < 0)
 			_exit(2);
 		write_pattern(s, 0, BURST);
-		if (read(s, &b, 1) != 1)
+		if (pause_ms == 0 && read(s, &b, 1) != 1)
 			_exit(4);
+		if (pause_ms > 0)
+			usleep((useconds_t)pause_ms * 1000);
 		write_pattern(s, BURST, TAIL);
+		while (pause_ms > 0 && read(s, &b, 1) > 0)
+			;
 		close(s);
 		_exit(0);
 	}
@@ -385,7 +391,7 @@ static void batch_run(int use_fd, long delay_us)
 	ck_assert_ptr_nonnull(buf);
 	listener_open(&l, 4);
 	snprintf(port, sizeof(port), "%d", l.port);
-	pid = burst_sender(&l);
+	pid = burst_sender(&l, 0);
 	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 5000, 10000, 0), SRECV_OK);
 	ck_assert_int_eq(srecv_config_set_batch_delay(cfg, delay_us), SRECV_OK);
 	c = srecv_conn_new(cfg);
@@ -412,6 +418,11 @@ static void batch_run(int use_fd, long delay_us)
 	}
 	ck_assert(srt_is_pattern(buf, BURST + TAIL));
 	ck_assert_uint_eq(srecv_conn_info(c)->bytes_received, BURST + TAIL);
+	/* It did batch (the test above is about something), unless turned off. */
+	if (delay_us > 0)
+		ck_assert_uint_gt(srecv_conn_info(c)->batch_starts, 0);
+	else
+		ck_assert_uint_eq(srecv_conn_info(c)->batch_starts, 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	srecv_close(c);
@@ -427,6 +438,55 @@ START_TEST(batch_never_holds_a_burst_end)
 
 	/* _i: 0-2 through srecv_recv, 3-5 through srecv_recv_fd (splice) */
 	batch_run(_i >= 3, delays[_i % 3]);
+}
+END_TEST
+
+/* A batch wait longer than the idle limit (delay 1 s, idle 300 ms): the
+ * limit ends the wait, and the tail that came during it (150 ms into the
+ * silence, far below a batch) is read; the idle timeout is only reported by
+ * a wait in which nothing came. srecv_recv and srecv_recv_fd. */
+START_TEST(deadline_ends_batch_wait_without_losing_the_tail)
+{
+	struct listener l;
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	unsigned char *buf = malloc(BURST + TAIL);
+	char port[16], path[512];
+	size_t got, n;
+	int fd = -1, status;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(buf);
+	listener_open(&l, 4);
+	snprintf(port, sizeof(port), "%d", l.port);
+	pid = burst_sender(&l, 150);
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 5000, 300, 0), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_batch_delay(cfg, 1000000), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "127.0.0.1", port), SRECV_OK);
+	if (_i == 1) {
+		snprintf(path, sizeof(path), "%s/deadline.out", srt_tmpdir());
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_ge(fd, 0);
+	}
+	got = receive_upto(c, buf, BURST + TAIL, fd);
+	ck_assert_uint_eq(got, BURST + TAIL);
+	ck_assert_uint_gt(srecv_conn_info(c)->batch_starts, 0);
+	/* Now nothing comes: that is the idle timeout. */
+	ck_assert_int_eq(srecv_recv(c, buf, 1, &n), SRECV_ETIMEOUT);
+	if (fd >= 0) {
+		ck_assert_int_eq(pread(fd, buf, BURST + TAIL, 0), (ssize_t)(BURST + TAIL));
+		close(fd);
+		unlink(path);
+	}
+	ck_assert(srt_is_pattern(buf, BURST + TAIL));
+	srecv_close(c);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	listener_close(&l);
+	free(buf);
 }
 END_TEST
 
@@ -525,6 +585,7 @@ int main(void)
 	tcase_add_test(dial, tls_set_after_conn_new_is_honoured);
 	tcase_add_test(dial, recv_refuses_empty_buffer);
 	tcase_add_loop_test(dial, batch_never_holds_a_burst_end, 0, 6);
+	tcase_add_loop_test(dial, deadline_ends_batch_wait_without_losing_the_tail, 0, 2);
 	tcase_add_test(config, pins_validation);
 	tcase_add_test(config, other_setters_validate);
 	tcase_add_test(config, status_strings);
