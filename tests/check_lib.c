@@ -377,67 +377,87 @@ static size_t receive_upto(srecv_conn *c, unsigned char *out, size_t total, int 
 	return got;
 }
 
-static void batch_run(int use_fd, long delay_us)
-{
+/* One batching case: a burst_sender child, a connection to it, and the
+ * output file for srecv_recv_fd (fd -1: srecv_recv into buf). */
+struct batch_case {
 	struct listener l;
-	srecv_config *cfg = srecv_config_new();
+	srecv_config *cfg;
 	srecv_conn *c;
-	unsigned char *buf = malloc(BURST + TAIL + 1);
-	char port[16], path[512];
-	size_t got, n;
-	int fd = -1, status;
+	unsigned char *buf; /* BURST + TAIL + 1 */
+	char path[512];
+	int fd;
 	pid_t pid;
+};
 
-	ck_assert_ptr_nonnull(buf);
-	listener_open(&l, 4);
-	snprintf(port, sizeof(port), "%d", l.port);
-	pid = burst_sender(&l, 0);
-	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 5000, 10000, 0), SRECV_OK);
-	ck_assert_int_eq(srecv_config_set_batch_delay(cfg, delay_us), SRECV_OK);
-	c = srecv_conn_new(cfg);
-	ck_assert_int_eq(srecv_connect(c, "127.0.0.1", port), SRECV_OK);
+static void batch_open(struct batch_case *b, int pause_ms, long idle_ms, long delay_us,
+		       int use_fd)
+{
+	char port[16];
+
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	b->buf = malloc(BURST + TAIL + 1);
+	ck_assert_ptr_nonnull(b->buf);
+	listener_open(&b->l, 4);
+	snprintf(port, sizeof(port), "%d", b->l.port);
+	b->pid = burst_sender(&b->l, pause_ms);
+	b->cfg = srecv_config_new();
+	ck_assert_int_eq(srecv_config_set_timeouts(b->cfg, 5000, idle_ms, 0), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_batch_delay(b->cfg, delay_us), SRECV_OK);
+	b->c = srecv_conn_new(b->cfg);
+	ck_assert_int_eq(srecv_connect(b->c, "127.0.0.1", port), SRECV_OK);
 	if (use_fd) {
-		snprintf(path, sizeof(path), "%s/batch.out", srt_tmpdir());
-		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-		ck_assert_int_ge(fd, 0);
+		snprintf(b->path, sizeof(b->path), "%s/batch.out", srt_tmpdir());
+		b->fd = open(b->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_ge(b->fd, 0);
 	}
-	/* Give the sender time to queue a lot: the first read is then large. */
-	usleep(50 * 1000);
-	got = receive_upto(c, buf, BURST, fd);
-	ck_assert_uint_eq(got, BURST);
-	ck_assert_int_eq(srecv_send(c, "k", 1), SRECV_OK);
-	got += receive_upto(c, buf + got, BURST + TAIL + 1 - got, fd);
-	ck_assert_uint_eq(got, BURST + TAIL);
-	n = 1;
-	ck_assert_int_eq(srecv_recv(c, buf, 1, &n), SRECV_OK); /* still the clean end */
-	ck_assert_uint_eq(n, 0);
-	if (use_fd) {
-		ck_assert_int_eq(pread(fd, buf, BURST + TAIL + 1, 0), (ssize_t)(BURST + TAIL));
-		close(fd);
-		unlink(path);
+}
+
+/* Every byte, exactly once, in order; whether batching started; the
+ * sender's clean exit. Frees everything. */
+static void batch_close(struct batch_case *b, int batched)
+{
+	int status;
+
+	if (b->fd >= 0) {
+		ck_assert_int_eq(pread(b->fd, b->buf, BURST + TAIL + 1, 0), (ssize_t)(BURST + TAIL));
+		close(b->fd);
+		unlink(b->path);
 	}
-	ck_assert(srt_is_pattern(buf, BURST + TAIL));
-	ck_assert_uint_eq(srecv_conn_info(c)->bytes_received, BURST + TAIL);
-	/* It did batch (the test above is about something), unless turned off. */
-	if (delay_us > 0)
-		ck_assert_uint_gt(srecv_conn_info(c)->batch_starts, 0);
+	ck_assert(srt_is_pattern(b->buf, BURST + TAIL));
+	ck_assert_uint_eq(srecv_conn_info(b->c)->bytes_received, BURST + TAIL);
+	/* It did batch (the case is about something), unless turned off. */
+	if (batched)
+		ck_assert_uint_gt(srecv_conn_info(b->c)->batch_starts, 0);
 	else
-		ck_assert_uint_eq(srecv_conn_info(c)->batch_starts, 0);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_uint_eq(srecv_conn_info(b->c)->batch_starts, 0);
+	srecv_close(b->c);
+	ck_assert_int_eq(waitpid(b->pid, &status, 0), b->pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	srecv_close(c);
-	srecv_conn_free(c);
-	srecv_config_free(cfg);
-	listener_close(&l);
-	free(buf);
+	srecv_conn_free(b->c);
+	srecv_config_free(b->cfg);
+	listener_close(&b->l);
+	free(b->buf);
 }
 
 START_TEST(batch_never_holds_a_burst_end)
 {
 	static const long delays[] = {1000, 1000000, 0};
+	struct batch_case b;
+	size_t got, n = 1;
 
 	/* _i: 0-2 through srecv_recv, 3-5 through srecv_recv_fd (splice) */
-	batch_run(_i >= 3, delays[_i % 3]);
+	batch_open(&b, 0, 10000, delays[_i % 3], _i >= 3);
+	/* Give the sender time to queue a lot: the first read is then large. */
+	usleep(50 * 1000);
+	got = receive_upto(b.c, b.buf, BURST, b.fd);
+	ck_assert_uint_eq(got, BURST);
+	ck_assert_int_eq(srecv_send(b.c, "k", 1), SRECV_OK);
+	got += receive_upto(b.c, b.buf + got, BURST + TAIL + 1 - got, b.fd);
+	ck_assert_uint_eq(got, BURST + TAIL);
+	ck_assert_int_eq(srecv_recv(b.c, b.buf + got, 1, &n), SRECV_OK); /* still the clean end */
+	ck_assert_uint_eq(n, 0);
+	batch_close(&b, delays[_i % 3] > 0);
 }
 END_TEST
 
@@ -447,46 +467,14 @@ END_TEST
  * a wait in which nothing came. srecv_recv and srecv_recv_fd. */
 START_TEST(deadline_ends_batch_wait_without_losing_the_tail)
 {
-	struct listener l;
-	srecv_config *cfg = srecv_config_new();
-	srecv_conn *c;
-	unsigned char *buf = malloc(BURST + TAIL);
-	char port[16], path[512];
-	size_t got, n;
-	int fd = -1, status;
-	pid_t pid;
+	struct batch_case b;
+	size_t n;
 
-	ck_assert_ptr_nonnull(buf);
-	listener_open(&l, 4);
-	snprintf(port, sizeof(port), "%d", l.port);
-	pid = burst_sender(&l, 150);
-	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 5000, 300, 0), SRECV_OK);
-	ck_assert_int_eq(srecv_config_set_batch_delay(cfg, 1000000), SRECV_OK);
-	c = srecv_conn_new(cfg);
-	ck_assert_int_eq(srecv_connect(c, "127.0.0.1", port), SRECV_OK);
-	if (_i == 1) {
-		snprintf(path, sizeof(path), "%s/deadline.out", srt_tmpdir());
-		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-		ck_assert_int_ge(fd, 0);
-	}
-	got = receive_upto(c, buf, BURST + TAIL, fd);
-	ck_assert_uint_eq(got, BURST + TAIL);
-	ck_assert_uint_gt(srecv_conn_info(c)->batch_starts, 0);
+	batch_open(&b, 150, 300, 1000000, _i == 1);
+	ck_assert_uint_eq(receive_upto(b.c, b.buf, BURST + TAIL, b.fd), BURST + TAIL);
 	/* Now nothing comes: that is the idle timeout. */
-	ck_assert_int_eq(srecv_recv(c, buf, 1, &n), SRECV_ETIMEOUT);
-	if (fd >= 0) {
-		ck_assert_int_eq(pread(fd, buf, BURST + TAIL, 0), (ssize_t)(BURST + TAIL));
-		close(fd);
-		unlink(path);
-	}
-	ck_assert(srt_is_pattern(buf, BURST + TAIL));
-	srecv_close(c);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	srecv_conn_free(c);
-	srecv_config_free(cfg);
-	listener_close(&l);
-	free(buf);
+	ck_assert_int_eq(srecv_recv(b.c, b.buf + BURST + TAIL, 1, &n), SRECV_ETIMEOUT);
+	batch_close(&b, 1);
 }
 END_TEST
 
