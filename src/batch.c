@@ -73,11 +73,12 @@ srecv_status sr_wait_data(srecv_conn *c, const sr_deadline *dl)
 {
 	struct pollfd p = {.fd = c->fd, .events = POLLIN};
 	sr_deadline none = {0, dl->what};
-	int64_t until = sr_now_ns() + c->cfg->batch_delay_ns;
+	int64_t until;
 
 	c->batch_drained = 0;
 	if (!c->batch)
 		return sr_wait(c, c->fd, POLLIN, dl);
+	until = sr_now_ns() + c->cfg->batch_delay_ns;
 	/* The deadline only ends this wait early; it is not reported here:
 	 * bytes below the level may be queued, and poll does not show them.
 	 * The caller's next read takes them, or its ordinary wait times out. */

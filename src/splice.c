@@ -138,7 +138,7 @@ static int drain(srecv_conn *c, int fd, size_t len, size_t *done, int *out_errno
 
 srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread, int *out_errno)
 {
-	size_t got, done = 0;
+	size_t got, cap, done = 0;
 	sr_deadline dl;
 	ssize_t r;
 	int d;
@@ -157,11 +157,11 @@ srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread, int
 	dl = sr_io_deadline(c, 0);
 	if (sr_batch_before_read(c, &dl) != SRECV_OK)
 		return c->status;
-	/* Never more than the pipe holds. */
-	if (len > (c->batch ? SR_BATCH_BYTES : SPLICE_MAX))
-		len = c->batch ? SR_BATCH_BYTES : SPLICE_MAX;
-	if (len > (size_t)c->splice_pipe_size)
-		len = (size_t)c->splice_pipe_size;
+	cap = c->batch ? SR_BATCH_BYTES : SPLICE_MAX;
+	if (cap > (size_t)c->splice_pipe_size)
+		cap = (size_t)c->splice_pipe_size; /* never more than the pipe holds */
+	if (len > cap)
+		len = cap;
 	for (;;) {
 		r = splice(c->fd, NULL, c->splice_pipe[1], NULL, len,
 			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);

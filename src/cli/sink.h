@@ -35,11 +35,11 @@ int sink_open(struct sink *s, const char *path, char *err, size_t errlen);
  * write. 0; or -1 with *errnum: EPIPE (closed pipe: the caller stays quiet),
  * EINTR (interrupted; s->written counts what went out), or the write error
  * with its message in err. */
+int sink_write(struct sink *s, const void *buf, size_t len, int *errnum, char *err,
+	       size_t errlen);
 /* The message of a failed write to the output: "write failed on 'NAME': why".
  * For bytes that reached s->fd another way (srecv_recv_fd) as well. */
 void sink_write_error(const struct sink *s, int errnum, char *err, size_t errlen);
-int sink_write(struct sink *s, const void *buf, size_t len, int *errnum, char *err,
-	       size_t errlen);
 /* Success: flush FILE.part to disk, close it and rename it to FILE.
  * 0, or -1 with err set (FILE.part is then kept). */
 int sink_commit(struct sink *s, char *err, size_t errlen);
