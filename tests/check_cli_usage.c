@@ -31,9 +31,38 @@ static const struct row rows[] = {
 		      "[::1]:443\n"},
 	{{"[::1]443"}, "srecv: bad address '[::1]443': missing :PORT\n"},
 	{{"[::1:443"}, "srecv: bad address '[::1:443': missing ']'\n"},
-	{{"--cacert", "ca.pem", "h:1"}, "srecv: --cacert: requires --tls\n"},
-	{{"-k", "h:1"}, "srecv: --insecure: requires --tls\n"},
-	{{"--allow-truncation", "h:1"}, "srecv: --allow-truncation: requires --tls\n"},
+	{{"--cacert", "ca.pem", "h:1"}, "srecv: --cacert: only with TLS (add --tls)\n"},
+	{{"-k", "h:1"}, "srecv: --insecure: only with TLS (add --tls)\n"},
+	{{"--allow-truncation", "h:1"}, "srecv: --allow-truncation: only with TLS (add --tls)\n"},
+	/* a newcomer's habits: URLs, nc's HOST PORT, curl's and s_client's flags */
+	{{"https://example.net/"}, "srecv: URLs are not accepted: use '--tls example.net:443'\n"},
+	{{"https://user:secret@example.net:8443/a?b"},
+	 "srecv: URLs are not accepted: use '--tls example.net:8443'\n"},
+	{{"tcp://127.0.0.1:9000"}, "srecv: URLs are not accepted: use '127.0.0.1:9000'\n"},
+	{{"http://[::1]/"}, "srecv: URLs are not accepted: use '[::1]:80'\n"},
+	{{"gopher://h/"},
+	 "srecv: URLs are not accepted: use 'h:PORT' (add --tls for a TLS service)\n"},
+	{{"example.net", "443"},
+	 "srecv: bad address 'example.net': missing :PORT (did you mean example.net:443?)\n"},
+	{{"::1", "https"}, "srecv: bad address '::1': missing :PORT (did you mean [::1]:https?)\n"},
+	{{"-s", "h:1"}, "srecv: unknown option '-s': srecv prints nothing but errors and warnings "
+			"unless stderr is a terminal; -q silences the rest\n"},
+	{{"--fail", "h:1"}, "srecv: unknown option '--fail': srecv does not read HTTP status "
+			    "codes; it fails on a connection, TLS or truncation error\n"},
+	{{"-x", "proxy:3128", "h:1"}, "srecv: unknown option '-x': proxies are not supported\n"},
+	{{"--resolve", "h:1:127.0.0.1", "h:1"},
+	 "srecv: unknown option '--resolve': not supported: give the address as HOST and the name "
+	 "with --servername\n"},
+	{{"--tlsv1.2", "h:1"},
+	 "srecv: unknown option '--tlsv1.2': use --tls (--tls-min 1.2 is the default)\n"},
+	{{"--pinnedpubkey", "sha256//x", "h:1"},
+	 "srecv: unknown option '--pinnedpubkey': use --pin sha256//BASE64 (curl's sha256// "
+	 "form)\n"},
+	{{"--retry", "3", "h:1"}, "srecv: unknown option '--retry': not supported: retry in the "
+				  "calling script (exit codes 3, 4 and 7 are worth a retry)\n"},
+	{{"-connect", "h:1"}, "srecv: unknown option '-connect': use HOST:PORT as the argument "
+			      "(openssl s_client's -connect)\n"},
+	{{"-servername", "n", "h:1"}, "srecv: unknown option '-servername': use --servername NAME\n"},
 	{{"--tls", "--tls-min", "1.1", "h:1"},
 	 "srecv: --tls-min: '1.1' is not a TLS version (1.2 or 1.3)\n"},
 	{{"--tls", "--tls-min", "1.3", "--tls-max", "1.2", "h:1"}, NULL},

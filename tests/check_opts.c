@@ -441,7 +441,7 @@ START_TEST(help_text)
 }
 END_TEST
 
-/* Each TLS-only option, alone without --tls: "--NAME: requires --tls". */
+/* Each TLS-only option, alone without --tls: "--NAME: only with TLS (add --tls)". */
 static const struct {
 	const char *args[3];
 	const char *name;
@@ -468,7 +468,7 @@ START_TEST(tls_only_without_tls)
 	args[n++] = "h:1";
 	args[n] = NULL;
 	ck_assert_int_eq(parse(&o, args), SRECV_EUSAGE);
-	snprintf(want, sizeof(want), "%s: requires --tls", tls_only[_i].name);
+	snprintf(want, sizeof(want), "%s: only with TLS (add --tls)", tls_only[_i].name);
 	ck_assert_str_eq(err, want);
 	opts_free(&o);
 	/* and with --tls (before or after) it is fine */
@@ -489,10 +489,10 @@ START_TEST(tls_only_names_the_first_given)
 	struct srecv_opts o;
 
 	ck_assert_int_eq(PARSE(&o, "--alpn", "x", "--cacert", "y", "h:1"), SRECV_EUSAGE);
-	ck_assert_str_eq(err, "--alpn: requires --tls");
+	ck_assert_str_eq(err, "--alpn: only with TLS (add --tls)");
 	opts_free(&o);
 	ck_assert_int_eq(PARSE(&o, "-k", "--cacert", "y", "h:1"), SRECV_EUSAGE);
-	ck_assert_str_eq(err, "--insecure: requires --tls");
+	ck_assert_str_eq(err, "--insecure: only with TLS (add --tls)");
 	opts_free(&o);
 }
 END_TEST

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "opts.h"
 
@@ -183,12 +184,61 @@ static int is_ipv6(const char *h, size_t len)
 	return inet_pton(AF_INET6, buf, &a) == 1;
 }
 
+/* Default ports of the URL schemes people paste (curl habits), and whether
+ * the scheme means TLS. */
+static const struct {
+	const char *scheme;
+	const char *port;
+	int tls;
+} url_schemes[] = {
+	{"https", "443", 1}, {"http", "80", 0},	  {"tls", NULL, 1},    {"ssl", NULL, 1},
+	{"tcp", NULL, 0},    {"wss", "443", 1},	  {"ws", "80", 0},     {"ftps", "990", 1},
+	{"ftp", "21", 0},    {"imaps", "993", 1}, {"pop3s", "995", 1}, {"smtps", "465", 1},
+	{"ldaps", "636", 1},
+};
+
+/* s looks like scheme://[user@]host[:port][/...]: say what to type instead
+ * (never echoing credentials back). */
+static int url_given(const char *s, char *err, size_t errlen)
+{
+	const char *sep = strstr(s, "://"), *auth = sep + 3, *end, *at, *from, *colon;
+	const char *port = "PORT";
+	size_t i, slen = (size_t)(sep - s);
+	int tls = 0, known = 0, hlen;
+
+	for (i = 0; i < sizeof(url_schemes) / sizeof(url_schemes[0]); i++)
+		if (strlen(url_schemes[i].scheme) == slen &&
+		    strncasecmp(s, url_schemes[i].scheme, slen) == 0) {
+			tls = url_schemes[i].tls;
+			port = url_schemes[i].port ? url_schemes[i].port : port;
+			known = 1;
+		}
+	end = auth + strcspn(auth, "/?#");
+	at = memchr(auth, '@', (size_t)(end - auth));
+	if (at != NULL)
+		auth = at + 1;
+	/* The port's colon comes after an IPv6 literal's closing bracket. */
+	from = auth[0] == '[' ? memchr(auth, ']', (size_t)(end - auth)) : auth;
+	colon = from ? memchr(from, ':', (size_t)(end - from)) : NULL;
+	hlen = (int)((colon ? colon : end) - auth);
+	if (colon != NULL)
+		port = colon + 1;
+	if (hlen == 0 || (colon != NULL && colon + 1 == end))
+		return fail(err, errlen, "URLs are not accepted: give HOST:PORT, as in "
+			    "'--tls example.net:443'");
+	return fail(err, errlen, "URLs are not accepted: use '%s%.*s:%.*s'%s", tls ? "--tls " : "",
+		    hlen, auth, colon ? (int)(end - port) : (int)strlen(port), port,
+		    known ? "" : " (add --tls for a TLS service)");
+}
+
 int opts_parse_hostport(const char *s, char **host, char **port, char *err, size_t errlen)
 {
 	const char *h = s, *hend, *colon;
 	int oom = 0;
 
 	*host = *port = NULL;
+	if (strstr(s, "://") != NULL && s[0] != '[')
+		return url_given(s, err, errlen);
 	if (s[0] == '[') {
 		h = s + 1;
 		hend = strchr(h, ']');
@@ -352,6 +402,24 @@ bad_escape:
 		    "(use \\\\ for a backslash)", (unsigned char)*s);
 }
 
+/* `srecv host 443` (nc's and s_client's habit): 1 with the suggestion in
+ * err when host has no port and port is one. */
+static int host_then_port(const char *host, const char *port, char *err, size_t errlen)
+{
+	int oom = 0, v6 = strchr(host, ':') != NULL;
+	char *p;
+
+	if (strstr(host, "://") != NULL || host[0] == '[' || (v6 && !is_ipv6(host, strlen(host))))
+		return 0;
+	p = port_string(port, &oom);
+	if (p == NULL)
+		return 0;
+	fail(err, errlen, "bad address '%s': missing :PORT (did you mean %s%s%s:%s?)", host,
+	     v6 ? "[" : "", host, v6 ? "]" : "", p);
+	free(p);
+	return 1;
+}
+
 /* The option element getopt_long just returned (the value may have been the
  * next element). GNU getopt permutes only at the start of the next call, so
  * the element sits right before optind. */
@@ -372,6 +440,70 @@ static int abbreviated(const char *el, int idx)
 		return 0;
 	n = strcspn(el + 2, "=");
 	return n != strlen(longopts[idx].name);
+}
+
+/* Options of curl (and a few of nc/s_client) that people type out of habit:
+ * each gets a pointer to srecv's way instead of a bare "unknown option". */
+static const struct {
+	const char *name;
+	const char *advice;
+} habits[] = {
+	{"-s", "srecv prints nothing but errors and warnings unless stderr is a terminal; "
+	       "-q silences the rest"},
+	{"--silent", "srecv prints nothing but errors and warnings unless stderr is a terminal; "
+		     "-q silences the rest"},
+	{"-S", "srecv always shows errors"},
+	{"--show-error", "srecv always shows errors"},
+	{"-f", "srecv does not read HTTP status codes; it fails on a connection, TLS or "
+	       "truncation error"},
+	{"--fail", "srecv does not read HTTP status codes; it fails on a connection, TLS or "
+		   "truncation error"},
+	{"-x", "proxies are not supported"},
+	{"--proxy", "proxies are not supported"},
+	{"--resolve", "not supported: give the address as HOST and the name with --servername"},
+	{"--connect-to", "not supported: give the address as HOST and the name with --servername"},
+	{"--tlsv1", "srecv speaks TLS 1.2 and 1.3: use --tls (--tls-min 1.2 is the default)"},
+	{"--tlsv1.0", "srecv speaks TLS 1.2 and 1.3 only"},
+	{"--tlsv1.1", "srecv speaks TLS 1.2 and 1.3 only"},
+	{"--tlsv1.2", "use --tls (--tls-min 1.2 is the default)"},
+	{"--tlsv1.3", "use --tls --tls-min 1.3"},
+	{"--pinnedpubkey", "use --pin sha256//BASE64 (curl's sha256// form)"},
+	{"--retry", "not supported: retry in the calling script (exit codes 3, 4 and 7 are "
+		    "worth a retry)"},
+	{"-m", "use --max-time SEC"},
+	{"-d", "use --send DATA (srecv sends raw bytes, it builds no HTTP request)"},
+	{"--data", "use --send DATA (srecv sends raw bytes, it builds no HTTP request)"},
+	{"-H", "use --send with the whole request (srecv builds no HTTP request)"},
+	{"--header", "use --send with the whole request (srecv builds no HTTP request)"},
+	{"-O", "use -o FILE"},
+	{"-w", "use --info-json FILE for details of the run"},
+	{"--write-out", "use --info-json FILE for details of the run"},
+	{"--connect", "use HOST:PORT as the argument (openssl s_client's -connect)"},
+	{"-connect", "use HOST:PORT as the argument (openssl s_client's -connect)"},
+	{"-servername", "use --servername NAME"},
+	{"-CAfile", "use --cacert FILE"},
+};
+
+/* The advice for an option of another tool, NULL if name is none of them. */
+static const char *habit(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(habits) / sizeof(habits[0]); i++)
+		if (strcmp(habits[i].name, name) == 0)
+			return habits[i].advice;
+	return NULL;
+}
+
+/* "unknown option 'X' (see srecv --help)", or with the habit's advice. */
+static void unknown_option(const char *name, char *err, size_t errlen)
+{
+	const char *advice = habit(name);
+
+	if (advice != NULL)
+		fail(err, errlen, "unknown option '%s': %s", name, advice);
+	else
+		fail(err, errlen, "unknown option '%s' (see srecv --help)", name);
 }
 
 /* The message for getopt's '?' and ':' returns. */
@@ -395,11 +527,22 @@ static void getopt_error(int c, char **argv, char *err, size_t errlen)
 		fail(err, errlen, "option '--%s' takes no value (see srecv --help)", name);
 		return;
 	}
-	if (optopt > 0 && optopt < 256)
-		fail(err, errlen, "unknown option '-%c' (see srecv --help)", optopt);
-	else
-		fail(err, errlen, "unknown option '%.*s' (see srecv --help)", (int)strcspn(el, "="),
-		     el);
+	/* "-connect": getopt complains about its first letter while still on
+	 * the element (optind not yet past it); a known habit is named whole. */
+	if (optopt > 0 && optopt < 256 && argv[optind] != NULL && argv[optind][0] == '-' &&
+	    argv[optind][1] == optopt && argv[optind][2] != '\0' && habit(argv[optind])) {
+		unknown_option(argv[optind], err, errlen);
+	} else if (optopt > 0 && optopt < 256) {
+		char shortname[3] = {'-', (char)optopt, '\0'};
+
+		unknown_option(shortname, err, errlen);
+	} else {
+		char longname[64];
+
+		snprintf(longname, sizeof(longname), "%.*s", (int)strcspn(el, "="), el);
+		unknown_option(strlen(longname) < sizeof(longname) - 1 ? longname : el, err,
+			       errlen);
+	}
 }
 
 /* Options that mean something only with --tls, named as cli.md names them. */
@@ -500,13 +643,16 @@ int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t er
 	}
 	if (optind >= argc)
 		return fail(err, errlen, "missing HOST:PORT (see srecv --help)"), SRECV_EUSAGE;
+	if (optind + 2 == argc && host_then_port(argv[optind], argv[optind + 1], err, errlen))
+		return SRECV_EUSAGE;
 	if (optind + 1 < argc)
 		return fail(err, errlen, "unexpected argument '%s' after HOST:PORT",
 			    argv[optind + 1]), SRECV_EUSAGE;
 	if (opts_parse_hostport(argv[optind], &o->host, &o->port, err, errlen) != 0)
 		return SRECV_EUSAGE;
 	if (!o->tls && first_tls_only != NULL)
-		return fail(err, errlen, "--%s: requires --tls", first_tls_only), SRECV_EUSAGE;
+		return fail(err, errlen, "--%s: only with TLS (add --tls)", first_tls_only),
+		       SRECV_EUSAGE;
 	if (o->have_send && o->send_file)
 		return fail(err, errlen, "--send and --send-file: give one or the other"),
 		       SRECV_EUSAGE;
