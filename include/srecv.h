@@ -199,7 +199,9 @@ typedef struct srecv_cert_info {
 typedef struct srecv_info {
 	const char *host;    /* as given to srecv_connect */
 	const char *port;
-	const char *address; /* IP literal actually connected, NULL if none */
+	/* IP literal connected to; when no connection was made, the last one
+	 * tried (NULL when none was). */
+	const char *address;
 	uint64_t bytes_received;
 	double resolve_ms, connect_ms, handshake_ms; /* < 0: did not happen */
 	int tls;             /* 0 plain, 1 TLS */
@@ -218,6 +220,8 @@ typedef struct srecv_info {
 	/* How many times receive batching started (srecv_config_set_batch_delay):
 	 * 0 for a stream that never brought 16 KiB in one read. */
 	uint64_t batch_starts;
+	/* 1 once a TCP connection to address was established. */
+	int connected;
 } srecv_info;
 
 /* Never NULL for a non-NULL c; fields fill in as the connection progresses. */

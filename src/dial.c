@@ -226,6 +226,12 @@ srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr
 			close(at[i].fd);
 			at[i].fd = -1;
 		}
+	/* info.address: the address connected, or the last one tried, so a
+	 * failed run still says where it failed. */
+	if (winner >= 0 || last >= 0) {
+		addr_string(&at[winner >= 0 ? winner : last].ss, c->addr, sizeof(c->addr));
+		c->info.address = c->addr;
+	}
 	if (c->status != SRECV_OK) {
 		if (winner >= 0)
 			close(at[winner].fd);
@@ -238,7 +244,6 @@ srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr
 		return c->status;
 	}
 	c->fd = at[winner].fd;
-	addr_string(&at[winner].ss, c->addr, sizeof(c->addr));
-	c->info.address = c->addr;
+	c->info.connected = 1;
 	return SRECV_OK;
 }

@@ -235,7 +235,7 @@ START_TEST(info_json_on_connect_failure)
 	data = srt_slurp(path, &len);
 	data[len] = '\0';
 	snprintf(want, sizeof(want),
-		 "{\"host\":\"127.0.0.1\",\"port\":%d,\"address\":null,\"exit_code\":4,\"error\":"
+		 "{\"host\":\"127.0.0.1\",\"port\":%d,\"address\":\"127.0.0.1\",\"exit_code\":4,\"error\":"
 		 "\"connection failed: 127.0.0.1 port %d: connection refused\",\"bytes_received\":0,"
 		 "\"timings_ms\":{\"resolve\":", port, port);
 	ck_assert_msg(strncmp((char *)data, want, strlen(want)) == 0, "%s", data);

@@ -86,6 +86,11 @@ static const struct row rows[] = {
 	 "srecv: --connect-timeout: invalid duration '-1' (seconds, > 0)\n"},
 	{{"--max-time", "1e3", "h:1"}, "srecv: --max-time: invalid duration '1e3' (seconds, > 0)\n"},
 	{{"-v", "-q", "h:1"}, "srecv: -v and -q: give one or the other\n"},
+	{{"-v", "--info-json", "-", "h:1"}, "srecv: -v and --info-json -: stderr carries the JSON "
+					    "record alone (give --info-json a FILE)\n"},
+	{{"--progress", "--info-json", "-", "h:1"},
+	 "srecv: --progress and --info-json -: stderr carries the JSON record alone (give "
+	 "--info-json a FILE)\n"},
 	{{"--tls", "--key", "k.pem", "h:1"}, "srecv: --key: requires --cert\n"},
 };
 

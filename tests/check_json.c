@@ -314,6 +314,7 @@ START_TEST(verbose_lines_defused)
 	in.host = "h";
 	in.port = "1";
 	in.address = "127.0.0.1";
+	in.connected = 1;
 	in.resolve_ms = in.connect_ms = in.handshake_ms = 1;
 	in.tls = 1;
 	in.tls_version = "TLSv1.2";

@@ -169,7 +169,9 @@ START_TEST(all_refused_reports_last_address)
 	ck_assert_int_eq(srecv_connect(c, "refused.test", "1"), SRECV_ECONNECT);
 	snprintf(want, sizeof(want), "connection failed: 127.0.0.1 port 1: connection refused");
 	ck_assert_str_eq(srecv_error(c), want);
-	ck_assert_ptr_null(srecv_conn_info(c)->address);
+	/* no connection, but the record says where it failed */
+	ck_assert_str_eq(srecv_conn_info(c)->address, "127.0.0.1");
+	ck_assert_int_eq(srecv_conn_info(c)->connected, 0);
 	srecv_conn_free(c);
 	srecv_config_free(cfg);
 }

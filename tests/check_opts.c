@@ -305,7 +305,7 @@ START_TEST(every_option)
 
 	ck_assert_msg(PARSE(&o, "--tls", "-6", "--connect-timeout", "2.5", "--idle-timeout", "1",
 			    "--max-time", "0.75", "--send", "a\\x00b", "-o", "out.bin",
-			    "--max-bytes", "1M", "--no-progress", "-v", "--info-json", "-",
+			    "--max-bytes", "1M", "--no-progress", "-v", "--info-json", "rec.json",
 			    "--cacert", "ca.pem", "--capath", "cadir", "-k", "--servername",
 			    "sn.example", "--pin", "sha256//AAA=;sha256//BBB=", "--cert", "c.pem",
 			    "--key", "k.pem", "--tls-min", "1.2", "--tls-max", "1.3", "--ciphers",
@@ -326,7 +326,7 @@ START_TEST(every_option)
 	ck_assert_uint_eq(o.max_bytes, 1u << 20);
 	ck_assert_int_eq(o.progress, 0);
 	ck_assert_int_eq(o.verbose, 1);
-	ck_assert_str_eq(o.info_json, "-");
+	ck_assert_str_eq(o.info_json, "rec.json");
 	ck_assert_str_eq(o.cacert, "ca.pem");
 	ck_assert_str_eq(o.capath, "cadir");
 	ck_assert_int_eq(o.insecure, 1);

@@ -660,6 +660,16 @@ int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t er
 		return fail(err, errlen, "--key: requires --cert"), SRECV_EUSAGE;
 	if (o->verbose && o->quiet)
 		return fail(err, errlen, "-v and -q: give one or the other"), SRECV_EUSAGE;
+	if (o->info_json != NULL && strcmp(o->info_json, "-") == 0) {
+		/* `--info-json - 2>&1 >/dev/null | jq`: stderr must carry the
+		 * record alone, on failure too (the error is inside it). */
+		if (o->verbose || o->progress == 1)
+			return fail(err, errlen, "%s and --info-json -: stderr carries the JSON record "
+				    "alone (give --info-json a FILE)", o->verbose ? "-v" : "--progress"),
+			       SRECV_EUSAGE;
+		o->quiet = 1;
+		o->stderr_record = 1;
+	}
 	return 0;
 }
 

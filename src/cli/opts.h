@@ -30,6 +30,9 @@ struct srecv_opts {
 	int progress; /* -1 default (terminal rule, opts_progress), 0 off, 1 on */
 	int verbose, quiet;
 	const char *info_json; /* borrowed; "-" = stderr */
+	/* --info-json -: stderr carries the record alone; implies quiet, and
+	 * the error line and every warning go into the record only. */
+	int stderr_record;
 	/* TLS only; all borrowed from argv */
 	const char *cacert, *capath, *servername, *pins, *cert, *key;
 	const char *tls_min, *tls_max, *ciphers, *ciphers13, *alpn, *crlfile, *keylog;

@@ -47,7 +47,11 @@ void report_connection(FILE *f, const srecv_info *in)
 
 	if (in->resolve_ms >= 0)
 		fprintf(f, "* Resolved %s in %.1f ms\n", in->host ? in->host : "", in->resolve_ms);
-	if (in->address) {
+	if (in->address && !in->connected) {
+		fputs("* Could not connect to ", f);
+		term_string(f, in->host);
+		fprintf(f, " (%s) port %s\n", in->address, in->port ? in->port : "");
+	} else if (in->address) {
 		fputs("* Connected to ", f);
 		term_string(f, in->host);
 		fprintf(f, " (%s) port %s", in->address, in->port ? in->port : "");
@@ -65,7 +69,7 @@ void report_connection(FILE *f, const srecv_info *in)
 		line(f, "Key exchange", in->group);
 		line(f, "ALPN", in->alpn);
 	}
-	if (in->address) {
+	if (in->connected) {
 		line(f, "SNI", in->sni);
 		line(f, "Verification", in->verify);
 	}

@@ -144,7 +144,9 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 		return run_finish(r, SRECV_EOUTPUT);
 	r->sink_open = 1;
 	r->sink.interrupted = r->signo;
-	if (r->o.insecure && !r->o.quiet)
+	/* A security warning, not chatter: -q keeps it (the record says it
+	 * too, as tls.verify, when stderr is the record's). */
+	if (r->o.insecure && !r->o.stderr_record)
 		say("warning: --insecure: the server's certificate is not verified");
 	r->conn = srecv_conn_new(r->cfg);
 	if (r->conn == NULL)
@@ -341,10 +343,10 @@ int run_finish(struct run *r, srecv_status st)
 				 (unsigned long long)r->sink.written, r->sink.written == 1 ? "" : "s",
 				 r->sink.part);
 	}
-	if (r->o.verbose && in != NULL && in->address != NULL) /* connected */
+	if (r->o.verbose && in != NULL && in->connected)
 		report_summary(stderr, in->bytes_received,
 			       (double)(progress_now_ns() - r->start_ns) / 1e9);
-	if (code != 0 && !r->quiet_fail)
+	if (code != 0 && !r->quiet_fail && !r->o.stderr_record)
 		say("%s", r->err);
 	if (r->info != NULL && write_info(r, code) != 0 && code == 0) {
 		/* Only a run that otherwise succeeded reports it: a failed run
