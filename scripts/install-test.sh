@@ -27,14 +27,17 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 libdir=$(dirname "$(find "$prefix" -name srecv.pc)")/..
 for f in bin/srecv bin/srecv-testd include/srecv.h share/man/man1/srecv.1 \
 	share/man/man1/srecv-testd.1 share/man/man3/srecv.3 \
-	share/bash-completion/completions/srecv; do
+	share/bash-completion/completions/srecv share/bash-completion/completions/srecv-testd; do
 	check "installed $f" test -f "$prefix/$f"
 done
 check "libsrecv.a and libsrecv.so.0 installed" test -f "$libdir/libsrecv.a" -a -f "$libdir/libsrecv.so.0"
 check "SONAME is libsrecv.so.0" sh -c "objdump -p '$libdir/libsrecv.so' | grep -q 'SONAME *libsrecv.so.0'"
 check "only srecv_* symbols exported" sh -c \
 	"! nm -D --defined-only '$libdir/libsrecv.so' | awk '{print \$3}' | grep -v '^srecv_'"
-check "bash completion parses" bash -n "$prefix/share/bash-completion/completions/srecv"
+# The installed completions, in a real interactive bash (binding, options, files).
+check "bash completions bind and complete" env SRECV_BIN="$prefix/bin/srecv" \
+	SRECV_TESTD="$prefix/bin/srecv-testd" bash tests/check_completion.sh \
+	"$prefix/share/bash-completion/completions"
 
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 check "examples build with pkg-config" sh -c \

@@ -139,7 +139,9 @@ static void help(void)
 	      "  --stall-handshake   accept TCP, never answer the TLS ClientHello\n"
 	      "  --garbage           answer the first bytes with non-TLS garbage, close\n"
 	      "  --reset-on-accept   RST right after accept\n"
-	      "  --reset-in-handshake read the ClientHello, then RST\n",
+	      "  --reset-in-handshake read the ClientHello, then RST\n"
+	      "\nOther\n"
+	      "  -h, --help          this help\n",
 	      stdout);
 }
 
