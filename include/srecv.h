@@ -24,7 +24,7 @@ extern "C" {
 
 /*
  * Every function that can fail returns one of these. The values are the exit
- * codes of the srecv command (cli.md), so a caller can exit with them as is.
+ * codes of the srecv command (srecv(1)), so a caller can exit with them as is.
  */
 typedef enum srecv_status {
 	SRECV_OK = 0,         /* success; from srecv_recv with *nread == 0: clean end */

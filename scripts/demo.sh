@@ -78,4 +78,4 @@ start_testd --tls --cert "$certs/good.chain.pem" --key "$certs/good.key" --count
 	--send 'partial answer\n' --then truncate
 show "$srecv" --tls --cacert "$certs/ca.crt" "localhost:$port"
 echo
-echo "Demo done: exit codes 0, 0, 0, 6 and 8 above are what cli.md promises."
+echo "Demo done: exit codes 0, 0, 0, 6 and 8 above are what srecv(1) promises."

@@ -310,7 +310,7 @@ START_TEST(progress_meter_rules)
 }
 END_TEST
 
-/* A successful TLS run's record: cli.md's keys with the real values a
+/* A successful TLS run's record: srecv(1)'s keys with the real values a
  * monitoring script reads (expiry, pin, version, verification). */
 START_TEST(info_json_on_tls_success)
 {

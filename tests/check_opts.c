@@ -1,7 +1,7 @@
 /*
  * check_opts.c - unit tests of srecv's command-line parsing (src/cli/opts.c),
  * called directly: HOST:PORT forms, durations, sizes, --send escapes, the
- * option rules of cli.md and the progress-meter default. No network, no
+ * option rules of srecv(1) and the progress-meter default. No network, no
  * processes; table-driven where the cases are many.
  */
 #define _GNU_SOURCE
@@ -434,7 +434,7 @@ START_TEST(help_text)
 	}
 	for (i = 0; i < N(names); i++)
 		ck_assert_msg(strstr(opts_usage, names[i]) != NULL, "%s not in --help", names[i]);
-	/* grouped like cli.md */
+	/* grouped like srecv --help */
 	ck_assert(strstr(opts_usage, "\nConnection\n") < strstr(opts_usage, "\nOutput\n"));
 	ck_assert(strstr(opts_usage, "\nOutput\n") <
 		  strstr(opts_usage, "\nTLS (only with --tls)\n"));

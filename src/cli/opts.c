@@ -1,5 +1,5 @@
 /*
- * opts.c - argv -> struct srecv_opts -> srecv_config, following cli.md to
+ * opts.c - argv -> struct srecv_opts -> srecv_config, following srecv(1) to
  * the letter: option names (exact, no abbreviations), defaults, and one
  * "<what>: <why>" reason for any bad input. No I/O: getopt's own messages
  * are silenced and files named by options are left to the run and library.
@@ -430,7 +430,7 @@ static const char *current_element(char **argv)
 	return argv[optind - 1];
 }
 
-/* getopt_long accepts unambiguous prefixes ("--conn"); cli.md fixes the
+/* getopt_long accepts unambiguous prefixes ("--conn"); srecv(1) fixes the
  * names, and a prefix that works today breaks when an option is added. */
 static int abbreviated(const char *el, int idx)
 {
@@ -545,7 +545,7 @@ static void getopt_error(int c, char **argv, char *err, size_t errlen)
 	}
 }
 
-/* Options that mean something only with --tls, named as cli.md names them. */
+/* Options that mean something only with --tls, named as srecv(1) names them. */
 static const char *tls_only_name(int c)
 {
 	switch (c) {

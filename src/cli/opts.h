@@ -1,7 +1,7 @@
 /*
  * opts.h - srecv's command line: argv -> struct srecv_opts -> srecv_config.
  * Pure parsing and validation, no I/O (files named by options are opened by
- * the run, the library validates TLS settings), so every rule of cli.md can
+ * the run, the library validates TLS settings), so every rule of srecv(1) can
  * be unit-tested. Errors are "<what>: <why>" for the one "srecv: " line.
  */
 #ifndef SRECV_OPTS_H

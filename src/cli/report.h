@@ -17,7 +17,7 @@ void report_connection(FILE *f, const srecv_info *info);
 /* -v at the end: "* Received N bytes in T s (R/s)". */
 void report_summary(FILE *f, uint64_t bytes, double secs);
 
-/* --info-json: one object with exactly cli.md's keys, ended by a newline.
+/* --info-json: one object with exactly srecv(1)'s keys, ended by a newline.
  * info may be NULL (the run failed before a connection existed): host and
  * port are then the command line's (either may be NULL), and tls says
  * whether "tls" is an object of nulls or null. error NULL or "" -> null;
