@@ -42,6 +42,11 @@ check "bash completions bind and complete" env SRECV_BIN="$prefix/bin/srecv" \
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 check "examples build with pkg-config" sh -c \
 	"cc -std=c11 -Wall -Wextra -Werror examples/fetch.c \$(pkg-config --cflags --libs srecv) -o '$tmp/fetch-pc'"
+# A non-system prefix: the README's rpath line runs without LD_LIBRARY_PATH.
+check "a program linked with -rpath finds libsrecv.so.0 in the prefix" sh -c \
+	"cc -std=c11 examples/fetch.c \$(pkg-config --cflags --libs srecv) \
+	-Wl,-rpath,\$(pkg-config --variable=libdir srecv) -o '$tmp/fetch-rpath' &&
+	 env -u LD_LIBRARY_PATH '$tmp/fetch-rpath' 2>&1 | grep -q '^usage: fetch'"
 check "examples build with find_package" sh -c \
 	"cmake -S examples -B '$tmp/ex' -DCMAKE_PREFIX_PATH='$prefix' >/dev/null && cmake --build '$tmp/ex' >/dev/null"
 

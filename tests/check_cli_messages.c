@@ -98,6 +98,31 @@ START_TEST(verbose_does_not_claim_a_connection)
 }
 END_TEST
 
+/* The README's promise, both ways: srecv judges the transport's end, not an
+ * application's length. A body shorter than its Content-Length, then
+ * close_notify: exit 0 with the bytes; the same without close_notify: 8. */
+START_TEST(transport_end_not_application_length)
+{
+	static const char resp[] = "HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\nshort";
+	static const char resp_escaped[] = "HTTP/1.0 200 OK\\r\\nContent-Length: 100\\r\\n\\r\\nshort";
+	srt_testd d;
+	srt_result r;
+
+	srt_testd_startl(&d, GOOD, "--send", resp_escaped, NULL);
+	srt_runl(&r, NULL, CA, srt_addr("localhost", d.port), NULL);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_str_eq((char *)r.out, resp);
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+	srt_testd_startl(&d, GOOD, "--send", resp_escaped, "--then", "truncate", NULL);
+	srt_runl(&r, NULL, CA, srt_addr("localhost", d.port), NULL);
+	ck_assert_int_eq(r.code, 8);
+	ck_assert_str_eq((char *)r.out, resp);
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli_messages");
@@ -108,6 +133,7 @@ int main(void)
 	tcase_add_test(tc, info_json_stderr_alone_when_verification_fails);
 	tcase_add_test(tc, info_json_stderr_alone_with_warnings);
 	tcase_add_test(tc, verbose_does_not_claim_a_connection);
+	tcase_add_test(tc, transport_end_not_application_length);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
 }
