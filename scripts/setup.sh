@@ -6,8 +6,10 @@ set -euo pipefail
 # Build: cmake make gcc libc6-dev pkg-config libssl-dev; tests: check (libcheck),
 # openssl (certificate generation), ca-certificates (the system trust store),
 # valgrind (memory checks), gnutls-bin (gnutls-serv, a TLS peer that is not OpenSSL),
-# time (/usr/bin/time: peak RSS in scripts/rss.sh).
-packages="cmake make gcc libc6-dev pkg-config libssl-dev openssl check ca-certificates valgrind gnutls-bin time"
+# time (/usr/bin/time: peak RSS in scripts/rss.sh), mandoc and man-db (the man
+# pages linted and rendered at 80 columns by tests/check_docs.sh).
+packages="cmake make gcc libc6-dev pkg-config libssl-dev openssl check ca-certificates valgrind
+gnutls-bin time mandoc man-db"
 
 missing=()
 for p in $packages; do
