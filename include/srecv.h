@@ -130,7 +130,11 @@ SRECV_API srecv_status srecv_config_set_crl_file(srecv_config *cfg, const char *
 SRECV_API srecv_status srecv_config_set_keylog_file(srecv_config *cfg, const char *path);
 
 /* ---------------------------------------------------------------------- */
-/* One connection. */
+/* One connection. A handle serves one connection: srecv_connect a second
+ * time fails with SRECV_EUSAGE (make a new handle; the config can be
+ * shared). A call refused for its arguments (a NULL handle or pointer, an
+ * empty host or buffer) returns SRECV_EUSAGE, says why in srecv_error() when
+ * there is a handle, and leaves the connection as it was. */
 
 typedef struct srecv_conn srecv_conn;
 
@@ -168,7 +172,9 @@ SRECV_API srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *
  * is then unusable. SRECV_EUSAGE, with nothing received and the connection
  * unchanged: not possible here (TLS, or fd or the kernel refuses splice);
  * use srecv_recv from then on. A signal on the cancel fd ends a blocked
- * write to fd (SRECV_ECANCELED).
+ * write to fd (SRECV_ECANCELED). A reader that went away is EPIPE, never a
+ * SIGPIPE: the signal is held back in the calling thread while fd is
+ * written (its disposition is not touched).
  */
 SRECV_API srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread,
 				     int *out_errno);
@@ -224,7 +230,8 @@ typedef struct srecv_info {
 	int connected;
 } srecv_info;
 
-/* Never NULL for a non-NULL c; fields fill in as the connection progresses. */
+/* Never NULL; fields fill in as the connection progresses. For a NULL c, a
+ * record of nothing (NULL strings, times < 0). */
 SRECV_API const srecv_info *srecv_conn_info(const srecv_conn *c);
 
 #ifdef __cplusplus

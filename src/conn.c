@@ -57,7 +57,10 @@ void srecv_conn_free(srecv_conn *c)
 
 const srecv_info *srecv_conn_info(const srecv_conn *c)
 {
-	return &c->info;
+	/* For NULL: a record of nothing, rather than a crash in the caller. */
+	static const srecv_info none = {.resolve_ms = -1, .connect_ms = -1, .handshake_ms = -1};
+
+	return c ? &c->info : &none;
 }
 
 static sr_deadline total_deadline(const srecv_conn *c)
@@ -112,16 +115,24 @@ srecv_status srecv_connect(srecv_conn *c, const char *host, const char *port)
 	int64_t t0;
 	sr_io r;
 
+	if (c == NULL)
+		return SRECV_EUSAGE;
 	if (c->status != SRECV_OK)
 		return c->status;
-	if (c->fd >= 0 || host == NULL || port == NULL || *host == '\0' || *port == '\0') {
-		sr_seterr(c, SRECV_EUSAGE, "bad address: %s",
-			  c->fd >= 0 ? "already connected" : "empty host or port");
+	if (host == NULL || port == NULL || *host == '\0' || *port == '\0')
+		return sr_usage(c, "connect failed: no host or port given");
+	/* One connection per handle: a second connect used to reuse the first
+	 * stream's end, chain and record, so the new stream read as empty. */
+	if (c->used) {
+		sr_seterr(c, SRECV_EUSAGE, "connect failed: this connection was already used "
+					   "(make a new one for each connection)");
 		return c->status;
 	}
+	c->used = 1;
 	/* The transport follows the config as it is now, not as it was at
 	 * srecv_conn_new: setting TLS after creating the connection works. */
 	c->ops = c->cfg->tls ? &sr_transport_tls : &sr_transport_tcp;
+	c->info.tls = c->cfg->tls;
 	c->start_ns = sr_now_ns();
 	c->total_at = sr_deadline_after_ms(c->cfg->total_ms);
 	c->info.host = sr_keep(c, host);
@@ -154,17 +165,19 @@ srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *nread)
 	size_t got = 0, n = 0;
 	sr_io r;
 
+	if (nread == NULL)
+		return SRECV_EUSAGE;
 	*nread = 0;
+	if (c == NULL)
+		return SRECV_EUSAGE;
 	if (c->status != SRECV_OK)
 		return c->status;
-	if (c->fd < 0 && !c->eof) {
-		sr_seterr(c, SRECV_EUSAGE, "receive failed: not connected");
-		return c->status;
-	}
 	/* *nread == 0 means "clean end", so an empty buffer cannot be allowed
 	 * to produce it; refused without making the connection fail. */
-	if (len == 0)
-		return SRECV_EUSAGE;
+	if (len == 0 || buf == NULL)
+		return sr_usage(c, "receive failed: %s", len == 0 ? "empty buffer" : "no buffer");
+	if (c->fd < 0 && !c->eof)
+		return sr_usage(c, "receive failed: not connected");
 	if (c->eof)
 		return SRECV_OK;
 	dl = sr_io_deadline(c, 0);
@@ -201,12 +214,14 @@ srecv_status srecv_send(srecv_conn *c, const void *buf, size_t len)
 {
 	size_t done = 0, n = 0;
 
+	if (c == NULL)
+		return SRECV_EUSAGE;
 	if (c->status != SRECV_OK)
 		return c->status;
-	if (c->fd < 0) {
-		sr_seterr(c, SRECV_EUSAGE, "send failed: not connected");
-		return c->status;
-	}
+	if (buf == NULL && len > 0)
+		return sr_usage(c, "send failed: no buffer");
+	if (c->fd < 0)
+		return sr_usage(c, "send failed: not connected");
 	while (done < len) {
 		sr_deadline dl = sr_io_deadline(c, 1);
 		sr_io r = run_op(c, OP_WRITE, (char *)buf + done, len - done, &n, &dl);
@@ -220,6 +235,8 @@ srecv_status srecv_send(srecv_conn *c, const void *buf, size_t len)
 
 srecv_status srecv_close(srecv_conn *c)
 {
+	if (c == NULL)
+		return SRECV_EUSAGE;
 	if (c->fd >= 0) {
 		if (c->status == SRECV_OK)
 			c->ops->shutdown(c);

@@ -40,6 +40,18 @@ void sr_seterr(srecv_conn *c, srecv_status st, const char *fmt, ...)
 	va_end(ap);
 }
 
+srecv_status sr_usage(srecv_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->status != SRECV_OK)
+		return SRECV_EUSAGE; /* the first failure's words stay */
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+	return SRECV_EUSAGE;
+}
+
 srecv_status sr_cfg_seterr(srecv_config *cfg, const char *fmt, ...)
 {
 	va_list ap;

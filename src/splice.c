@@ -12,7 +12,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "srecv_int.h"
@@ -57,6 +59,47 @@ static int cancelled(const srecv_conn *c)
 	struct pollfd p = {.fd = c->cfg->cancel_fd, .events = POLLIN};
 
 	return c->cfg->cancel_fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
+/*
+ * A write to a pipe or socket whose reader has gone raises SIGPIPE as well
+ * as failing with EPIPE (pipe(7), splice(2)); under the default disposition
+ * that kills the caller, and the library may not change dispositions. So
+ * SIGPIPE is blocked in this thread while we write to fd, and one our
+ * write raised is taken back (sigtimedwait(2), zero timeout) before the
+ * mask is restored. One the caller already had pending is left alone.
+ */
+struct sigpipe_guard {
+	sigset_t old;
+	int active;      /* SIGPIPE was not blocked: we blocked it */
+	int was_pending; /* it was pending before we wrote */
+};
+
+static void sigpipe_hold(struct sigpipe_guard *g)
+{
+	sigset_t pipe_only, pending;
+
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	g->active = pthread_sigmask(SIG_BLOCK, &pipe_only, &g->old) == 0 &&
+		    !sigismember(&g->old, SIGPIPE);
+	g->was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+}
+
+static void sigpipe_release(struct sigpipe_guard *g, int epipe)
+{
+	static const struct timespec now = {0, 0};
+	sigset_t pipe_only;
+
+	if (!g->active)
+		return; /* the caller's own mask blocks it: nothing of ours */
+	if (epipe && !g->was_pending) {
+		sigemptyset(&pipe_only);
+		sigaddset(&pipe_only, SIGPIPE);
+		while (sigtimedwait(&pipe_only, NULL, &now) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
 /* After a write to fd failed with err: 1 to try again (EINTR without a
@@ -138,13 +181,23 @@ static int drain(srecv_conn *c, int fd, size_t len, size_t *done, int *out_errno
 
 srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread, int *out_errno)
 {
+	struct sigpipe_guard guard;
 	size_t got, cap, done = 0;
 	sr_deadline dl;
 	ssize_t r;
 	int d;
 
+	if (nread == NULL || out_errno == NULL) {
+		if (nread != NULL)
+			*nread = 0;
+		if (out_errno != NULL)
+			*out_errno = 0;
+		return SRECV_EUSAGE;
+	}
 	*nread = 0;
 	*out_errno = 0;
+	if (c == NULL)
+		return SRECV_EUSAGE;
 	if (c->status != SRECV_OK)
 		return c->status;
 	if (c->eof)
@@ -188,7 +241,9 @@ srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread, int
 	got = (size_t)r;
 	c->info.bytes_received += got;
 	sr_batch_note_splice(c, got, len);
+	sigpipe_hold(&guard);
 	d = drain(c, fd, got, &done, out_errno);
+	sigpipe_release(&guard, d == -1 && *out_errno == EPIPE);
 	*nread = done;
 	if (d == -2)
 		return c->status;

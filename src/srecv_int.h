@@ -115,6 +115,7 @@ struct srecv_conn {
 	srecv_status status; /* first failure; final */
 	char err[SR_ERRLEN];
 	int eof; /* clean end seen */
+	int used; /* srecv_connect was called: a handle serves one connection */
 	int batch; /* batch.c: SO_RCVLOWAT is raised to SR_BATCH_BYTES */
 	int batch_drained; /* batch.c: the last read took all that was queued */
 	int batch_strikes, batch_skip; /* batch.c: batch waits in vain, reads to skip */
@@ -132,6 +133,9 @@ struct srecv_conn {
 
 /* err.c */
 void sr_seterr(srecv_conn *c, srecv_status st, const char *fmt, ...) SR_PRINTF(3, 4);
+/* A call refused for its arguments: the reason in c's error, SRECV_EUSAGE
+ * returned, but the connection's status untouched (it stays usable). */
+srecv_status sr_usage(srecv_conn *c, const char *fmt, ...) SR_PRINTF(2, 3);
 srecv_status sr_cfg_seterr(srecv_config *cfg, const char *fmt, ...) SR_PRINTF(2, 3);
 /* strerror() for socket errors, worded for the error line. */
 const char *sr_sock_strerror(int err);
