@@ -279,8 +279,8 @@ static const char *keylog_unsafe(const struct stat *st, char *buf, size_t len)
 		return buf;
 	}
 	if (st->st_mode & 077) {
-		snprintf(buf, len, "%s by other users (mode %04o): chmod 600 it or pick another file",
-			 st->st_mode & 044 ? "readable" : "accessible",
+		snprintf(buf, len, "%s other users (mode %04o): chmod 600 it or pick another file",
+			 st->st_mode & 044 ? "readable by" : "accessible to",
 			 (unsigned)(st->st_mode & 07777));
 		return buf;
 	}

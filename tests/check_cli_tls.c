@@ -677,13 +677,18 @@ START_TEST(encrypted_key_without_pass_never_prompts)
 		      "127.0.0.1:1", (char *)NULL);
 		_exit(127);
 	}
-	/* Read what it shows for up to 5 s; it must have exited by then. */
-	for (i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; i++) {
+	/* Read what it shows for up to 5 s; it must have exited by then. The
+	 * master polls as hung up while no slave is open: sleep then. */
+	for (i = 0; i < 500 && waitpid(pid, &status, WNOHANG) == 0; i++) {
 		struct pollfd pf = {.fd = master, .events = POLLIN};
-		ssize_t k;
+		ssize_t k = -1;
 
-		if (poll(&pf, 1, 100) > 0 && (k = read(master, out + got, sizeof(out) - 1 - got)) > 0)
+		if (poll(&pf, 1, 10) > 0)
+			k = read(master, out + got, sizeof(out) - 1 - got);
+		if (k > 0)
 			got += (size_t)k;
+		else
+			usleep(10 * 1000);
 	}
 	for (;;) { /* the rest, now that it is gone (EIO once the slave closed) */
 		struct pollfd pf = {.fd = master, .events = POLLIN};
@@ -695,7 +700,7 @@ START_TEST(encrypted_key_without_pass_never_prompts)
 	}
 	out[got] = '\0';
 	close(master);
-	if (i == 50) {
+	if (i == 500) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		ck_abort_msg("srecv still running after 5 s; the terminal showed: %s", out);
