@@ -126,7 +126,11 @@ SRECV_API srecv_status srecv_config_set_ciphers(srecv_config *cfg, const char *t
 SRECV_API srecv_status srecv_config_set_alpn(srecv_config *cfg, const char *list);
 /* Check the chain against every CRL in this PEM file. */
 SRECV_API srecv_status srecv_config_set_crl_file(srecv_config *cfg, const char *path);
-/* Append TLS secrets in NSS key-log format to this file (created 0600). */
+/* Append TLS secrets in NSS key-log format to this file. When the
+ * connection builds its TLS context the file is created 0600, or appended
+ * to only when it is a regular file of ours with one link and no access
+ * for group or others; a symbolic link, hard link, FIFO or other user's
+ * file is refused (SRECV_EUSAGE). */
 SRECV_API srecv_status srecv_config_set_keylog_file(srecv_config *cfg, const char *path);
 
 /* ---------------------------------------------------------------------- */
@@ -233,6 +237,43 @@ typedef struct srecv_info {
 /* Never NULL; fields fill in as the connection progresses. For a NULL c, a
  * record of nothing (NULL strings, times < 0). */
 SRECV_API const srecv_info *srecv_conn_info(const srecv_conn *c);
+
+/* ---------------------------------------------------------------------- */
+/* Added in 0.2: encrypted private keys and hints about the last error. */
+
+/*
+ * Passphrase of an encrypted private key (srecv_config_set_keypair). The
+ * library never prompts for one: without it an encrypted key fails with
+ * SRECV_EUSAGE and SRECV_HINT_KEY_ENCRYPTED. Copied; the copy is wiped
+ * (OPENSSL_cleanse) when replaced or freed. NULL clears it; "" and text
+ * longer than 1023 bytes are refused. Never shown in any message.
+ */
+SRECV_API srecv_status srecv_config_set_key_passphrase(srecv_config *cfg, const char *pass);
+
+/*
+ * What the user may have got wrong, beside srecv_error()'s words, so a
+ * program can name its own option for it. Values are never reused; new
+ * ones may be added, so treat unknown values as SRECV_HINT_NONE.
+ */
+typedef enum srecv_hint {
+	SRECV_HINT_NONE = 0,
+	/* The server asked for a client certificate, none was configured,
+	 * and the handshake then failed. */
+	SRECV_HINT_CLIENT_CERT = 1,
+	/* The server and the configured version range share no TLS version. */
+	SRECV_HINT_TLS_VERSION = 2,
+	/* The private key is encrypted and no passphrase was configured. */
+	SRECV_HINT_KEY_ENCRYPTED = 3,
+	/* The certificate file holds no private key and no key file was
+	 * named (srecv_config_set_keypair with key_file NULL). */
+	SRECV_HINT_NO_KEY = 4,
+	/* Verification found no issuer, and the CA directory holds
+	 * certificates but none under OpenSSL's hash names (openssl rehash). */
+	SRECV_HINT_CAPATH_UNHASHED = 5
+} srecv_hint;
+
+/* The hint for the last failure on c; SRECV_HINT_NONE when there is none. */
+SRECV_API srecv_hint srecv_conn_hint(const srecv_conn *c);
 
 #ifdef __cplusplus
 }

@@ -109,6 +109,9 @@ for n in selfsigned untrusted badclient; do cp "$n.crt" "$n.chain.pem"; done
 cat leafsigned.crt good.crt int.crt >leafsigned.chain.pem
 cat ca.crt int.crt >ca+int.pem
 cat client.chain.pem client.key >client.pem
+# The client key encrypted (AES-256, PKCS#8) for --pass; the passphrase is
+# what tests/check_cli_tls.c gives.
+run pkey -in client.key -aes256 -passout pass:srecv-test-pass -out client-enc.key
 
 # CA bundles for SSL_CERT_FILE, searched lazily by srecv (src/ca_bundle.c):
 # many certificates with ours among them or not, a TRUSTED CERTIFICATE

@@ -36,6 +36,15 @@ srecv_config *srecv_config_new(void)
 	return cfg;
 }
 
+/* A secret leaves no copy in freed memory (OPENSSL_cleanse(3) is not
+ * optimised away as a memset before free may be). */
+static void wipe_free(char *secret)
+{
+	if (secret != NULL)
+		OPENSSL_cleanse(secret, strlen(secret));
+	free(secret);
+}
+
 void srecv_config_free(srecv_config *cfg)
 {
 	if (cfg == NULL)
@@ -51,6 +60,7 @@ void srecv_config_free(srecv_config *cfg)
 	free(cfg->alpn);
 	free(cfg->crl_file);
 	free(cfg->keylog_file);
+	wipe_free(cfg->key_pass);
 	free(cfg);
 }
 
@@ -261,4 +271,23 @@ srecv_status srecv_config_set_keylog_file(srecv_config *cfg, const char *path)
 	if (path == NULL || *path == '\0')
 		return sr_cfg_seterr(cfg, "--keylog: empty file name");
 	return set_str(cfg, &cfg->keylog_file, path);
+}
+
+srecv_status srecv_config_set_key_passphrase(srecv_config *cfg, const char *pass)
+{
+	char *copy = NULL;
+
+	/* The text is never echoed: an error names only what is wrong with it.
+	 * 1023 bytes: what fits OpenSSL's PEM_BUFSIZE buffer with its NUL. */
+	if (pass != NULL && *pass == '\0')
+		return sr_cfg_seterr(cfg, "key passphrase: empty");
+	if (pass != NULL && strlen(pass) > 1023)
+		return sr_cfg_seterr(cfg, "key passphrase: longer than 1023 bytes");
+	if (pass != NULL && (copy = strdup(pass)) == NULL) {
+		snprintf(cfg->err, sizeof(cfg->err), "out of memory");
+		return SRECV_EINTERNAL;
+	}
+	wipe_free(cfg->key_pass);
+	cfg->key_pass = copy;
+	return SRECV_OK;
 }

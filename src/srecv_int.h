@@ -45,6 +45,7 @@ struct srecv_config {
 	size_t alpn_len;
 	char *crl_file;    /* owned */
 	char *keylog_file; /* owned */
+	char *key_pass;    /* owned; wiped with OPENSSL_cleanse when freed */
 	char err[SR_ERRLEN];
 };
 
@@ -109,6 +110,9 @@ struct srecv_conn {
 	BIO_METHOD *biometh; /* owned: method of ssl's socket BIO (no SIGPIPE) */
 	X509_LOOKUP_METHOD *bundle_meth; /* owned: ca_bundle.c's lazy lookup; freed after ctx */
 	int keylog_fd; /* owned; -1 = none */
+	srecv_hint hint; /* srecv_conn_hint: what the first error suggests */
+	int pass_asked; /* transport_tls.c: OpenSSL asked for the key's passphrase */
+	int cert_requested; /* transport_tls.c: the server sent a CertificateRequest */
 	int splice_pipe[2]; /* owned: srecv_recv_fd's pipe, made on first use; -1 = none */
 	int splice_pipe_size; /* its capacity in bytes */
 	int splice_off; /* fd refused splice(2) once: srecv_recv_fd says use srecv_recv */
@@ -189,6 +193,11 @@ srecv_status sr_tls_ctx_new(srecv_conn *c); /* builds c->ctx from c->cfg */
  * when set up; 0 when the file is unreadable, empty, or holds more than
  * certificates: the caller then loads it the usual, eager way. */
 int sr_ca_bundle_add(srecv_conn *c, const char *path);
+
+/* transport_tls.c: after an unknown-issuer failure, words for out (or "")
+ * when the configured CA directory holds certificates but no hash names;
+ * sets SRECV_HINT_CAPATH_UNHASHED then. */
+void sr_capath_note(srecv_conn *c, char *out, size_t len);
 
 /* tls_verify.c */
 int sr_is_ip_literal(const char *s);

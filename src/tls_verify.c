@@ -269,11 +269,17 @@ int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 void sr_verify_message(srecv_conn *c)
 {
 	const char *why = X509_verify_cert_error_string(c->vfail.err);
+	char capath[700] = "";
 
+	if (c->vfail.err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	    c->vfail.err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+	    c->vfail.err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
+	    c->vfail.err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+		sr_capath_note(c, capath, sizeof(capath));
 	c->info.verify = sr_keep(c, why);
-	sr_seterr(c, SRECV_EVERIFY, "certificate verification failed at depth %d (%s): %s%s",
+	sr_seterr(c, SRECV_EVERIFY, "certificate verification failed at depth %d (%s): %s%s%s",
 		  c->vfail.depth, c->vfail.subject[0] ? c->vfail.subject : "no subject", why,
-		  c->vfail.detail);
+		  c->vfail.detail, capath);
 }
 
 srecv_status sr_check_pins(srecv_conn *c, X509 *leaf)

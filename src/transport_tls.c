@@ -5,8 +5,10 @@
  * Never blocks, never prints, never sets SSL_OP_IGNORE_UNEXPECTED_EOF:
  * whether a truncated stream is acceptable is decided above the transport.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "srecv_int.h"
@@ -60,6 +63,62 @@ static void keylog_cb(const SSL *ssl, const char *line)
 	buf[len] = '\n';
 	if (write(c->keylog_fd, buf, len + 1) < 0)
 		return; /* a lost key-log line must not fail the transfer */
+}
+
+srecv_hint srecv_conn_hint(const srecv_conn *c)
+{
+	return c ? c->hint : SRECV_HINT_NONE;
+}
+
+/* The error and its hint together: like sr_seterr, the first one wins. */
+static void seterr_hint(srecv_conn *c, srecv_status st, srecv_hint hint, const char *fmt, ...)
+	SR_PRINTF(4, 5);
+static void seterr_hint(srecv_conn *c, srecv_status st, srecv_hint hint, const char *fmt, ...)
+{
+	char msg[SR_ERRLEN];
+	va_list ap;
+
+	if (c->status != SRECV_OK)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sr_seterr(c, st, "%s", msg);
+	c->hint = hint;
+}
+
+/* pem_password_cb, always installed (SSL_CTX_set_default_passwd_cb(3)):
+ * without it OpenSSL's default callback prompts on the terminal from inside
+ * srecv_connect(), blocking past every deadline. Without a configured
+ * passphrase it fails (-1, as pem_password_cb(3) allows), which makes an
+ * encrypted key a load error we can name. u is the connection. */
+static int passwd_cb(char *buf, int size, int rwflag, void *u)
+{
+	srecv_conn *c = u;
+	const char *pass = c->cfg->key_pass;
+	size_t len;
+
+	(void)rwflag; /* only ever reading (decrypting) here */
+	c->pass_asked = 1;
+	if (pass == NULL || size <= 0 || (len = strlen(pass)) >= (size_t)size)
+		return -1;
+	memcpy(buf, pass, len + 1);
+	return (int)len;
+}
+
+/* SSL_CTX_set_client_cert_cb(3): called only when the server sent a
+ * CertificateRequest and no certificate is set. Returning 0 sends none, as
+ * without the callback; we only note the request to explain the failure
+ * that follows when the server insists. */
+static int client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
+{
+	srecv_conn *c = SSL_get_app_data(ssl);
+
+	(void)x509;
+	(void)pkey;
+	if (c != NULL)
+		c->cert_requested = 1;
+	return 0;
 }
 
 /* System trust store: honour SSL_CERT_FILE / SSL_CERT_DIR; otherwise prefer
@@ -123,6 +182,58 @@ static srecv_status load_crls(srecv_conn *c)
 	return SRECV_OK;
 }
 
+/* Whether the PEM file at path has a private key block of any kind
+ * ("PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY", ...). OpenSSL
+ * 3's decoders report a file without one only as "unsupported", the same as
+ * a damaged key, so we look ourselves (PEM_read_bio(3) decrypts nothing). */
+static int has_key_block(const char *path)
+{
+	BIO *b = BIO_new_file(path, "r");
+	char *name = NULL, *header = NULL;
+	unsigned char *data = NULL;
+	long len = 0;
+	int found = 0;
+
+	while (b != NULL && !found && PEM_read_bio(b, &name, &header, &data, &len) == 1) {
+		found = strstr(name, "PRIVATE KEY") != NULL;
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_clear_free(data, len > 0 ? (size_t)len : 0);
+	}
+	BIO_free(b);
+	return found;
+}
+
+/* A private key that would not load, in words: encrypted without a
+ * passphrase, a wrong passphrase, no key in the file, or OpenSSL's reason.
+ * The passphrase itself is never part of a message. */
+static srecv_status key_fail(srecv_conn *c)
+{
+	const srecv_config *cfg = c->cfg;
+	const char *why = ossl_reason("not a PEM private key"); /* static text */
+	int no_key;
+
+	ERR_clear_error();
+	no_key = !has_key_block(cfg->key_file);
+
+	if (c->pass_asked && cfg->key_pass == NULL)
+		seterr_hint(c, SRECV_EUSAGE, SRECV_HINT_KEY_ENCRYPTED,
+			    "private key '%s' is encrypted and no passphrase was given", cfg->key_file);
+	else if (c->pass_asked)
+		sr_seterr(c, SRECV_EUSAGE, "private key '%s': wrong passphrase", cfg->key_file);
+	else if (no_key && strcmp(cfg->key_file, cfg->cert_file) == 0)
+		seterr_hint(c, SRECV_EUSAGE, SRECV_HINT_NO_KEY,
+			    "client certificate file '%s' holds no private key", cfg->key_file);
+	else if (no_key)
+		sr_seterr(c, SRECV_EUSAGE, "private key file '%s' holds no private key",
+			  cfg->key_file);
+	else
+		sr_seterr(c, SRECV_EUSAGE, "--key: cannot load private key from '%s': %s",
+			  cfg->key_file, why);
+	ERR_clear_error();
+	return c->status;
+}
+
 static srecv_status load_keypair(srecv_conn *c)
 {
 	const srecv_config *cfg = c->cfg;
@@ -135,13 +246,10 @@ static srecv_status load_keypair(srecv_conn *c)
 	}
 	/* SSL_CTX_use_PrivateKey_file(3) already compares the key with the
 	 * certificate; name both files when they do not belong together. */
+	c->pass_asked = 0;
 	if (SSL_CTX_use_PrivateKey_file(c->ctx, cfg->key_file, SSL_FILETYPE_PEM) != 1 &&
-	    ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH) {
-		sr_seterr(c, SRECV_EUSAGE, "--key: cannot load private key from '%s': %s",
-			  cfg->key_file, ossl_reason("not a PEM private key"));
-		ERR_clear_error();
-		return c->status;
-	}
+	    ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH)
+		return key_fail(c);
 	if (ERR_peek_last_error() != 0 || SSL_CTX_check_private_key(c->ctx) != 1) {
 		sr_seterr(c, SRECV_EUSAGE, "--key: private key '%s' does not match certificate '%s'",
 			  cfg->key_file, cfg->cert_file);
@@ -151,12 +259,74 @@ static srecv_status load_keypair(srecv_conn *c)
 	return SRECV_OK;
 }
 
+/* Why the key log file described by st must not get TLS secrets, or NULL.
+ * Secrets appended to someone else's file, to a file others can read, or
+ * through a second name (a hard link to ~/.ssh/id_rsa) would leak them or
+ * damage that file. */
+static const char *keylog_unsafe(const struct stat *st, char *buf, size_t len)
+{
+	if (S_ISLNK(st->st_mode))
+		return "refusing a symbolic link";
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file";
+	if (st->st_uid != geteuid()) {
+		snprintf(buf, len, "owned by another user (uid %lu)", (unsigned long)st->st_uid);
+		return buf;
+	}
+	if (st->st_nlink != 1) {
+		snprintf(buf, len, "refusing a file with %lu hard links",
+			 (unsigned long)st->st_nlink);
+		return buf;
+	}
+	if (st->st_mode & 077) {
+		snprintf(buf, len, "%s other users (mode %04o): chmod 600 it or pick another file",
+			 st->st_mode & 044 ? "readable by" : "accessible to",
+			 (unsigned)(st->st_mode & 07777));
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * The key log: an existing file is appended to (what SSLKEYLOGFILE users
+ * expect) only when keylog_unsafe() finds nothing; a new one is created
+ * 0600 with O_EXCL. O_NOFOLLOW refuses a link swapped in after lstat(), and
+ * fstat() after open() must show the very file lstat() checked (same device
+ * and inode), so no rename race can redirect the secrets. O_NONBLOCK: a FIFO
+ * swapped in cannot hang the open (open(2)); it fails the checks anyway.
+ */
 static srecv_status open_keylog(srecv_conn *c)
 {
-	c->keylog_fd = open(c->cfg->keylog_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	const char *path = c->cfg->keylog_file;
+	struct stat before, after;
+	const char *why;
+	char buf[160];
+	int existed, flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+
+	existed = lstat(path, &before) == 0;
+	if (!existed && errno != ENOENT) {
+		sr_seterr(c, SRECV_EUSAGE, "key log file '%s': %s", path, strerror(errno));
+		return c->status;
+	}
+	if (existed && (why = keylog_unsafe(&before, buf, sizeof(buf))) != NULL) {
+		sr_seterr(c, SRECV_EUSAGE, "key log file '%s': %s", path, why);
+		return c->status;
+	}
+	c->keylog_fd = open(path, existed ? flags : flags | O_CREAT | O_EXCL, 0600);
 	if (c->keylog_fd < 0) {
-		sr_seterr(c, SRECV_EUSAGE, "--keylog: cannot open '%s': %s", c->cfg->keylog_file,
-			  strerror(errno));
+		sr_seterr(c, SRECV_EUSAGE, "key log file '%s': %s", path,
+			  errno == ELOOP ? "refusing a symbolic link"
+			  : errno == EEXIST ? "appeared while being created; try again"
+			  : errno == ENXIO ? "not a regular file" : strerror(errno));
+		return c->status;
+	}
+	if (fstat(c->keylog_fd, &after) != 0 ||
+	    (existed && (after.st_dev != before.st_dev || after.st_ino != before.st_ino))) {
+		sr_seterr(c, SRECV_EUSAGE, "key log file '%s': changed while being opened", path);
+		return c->status;
+	}
+	if ((why = keylog_unsafe(&after, buf, sizeof(buf))) != NULL) {
+		sr_seterr(c, SRECV_EUSAGE, "key log file '%s': %s", path, why);
 		return c->status;
 	}
 	SSL_CTX_set_keylog_callback(c->ctx, keylog_cb);
@@ -185,6 +355,9 @@ srecv_status sr_tls_ctx_new(srecv_conn *c)
 	SSL_CTX_set_default_read_buffer_len(c->ctx, 64 * 1024);
 	SSL_CTX_set_mode(c->ctx, SSL_MODE_AUTO_RETRY);
 	SSL_CTX_set_verify(c->ctx, cfg->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, sr_verify_cb);
+	SSL_CTX_set_default_passwd_cb(c->ctx, passwd_cb);
+	SSL_CTX_set_default_passwd_cb_userdata(c->ctx, c);
+	SSL_CTX_set_client_cert_cb(c->ctx, client_cert_cb);
 	if (cfg->ciphers && !SSL_CTX_set_cipher_list(c->ctx, cfg->ciphers))
 		return ctx_fail(c, SRECV_EUSAGE, "--ciphers: no usable cipher in the list");
 	if (cfg->ciphers13 && !SSL_CTX_set_ciphersuites(c->ctx, cfg->ciphers13))
@@ -278,6 +451,26 @@ static int is_alert_reason(int reason)
 	return reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256;
 }
 
+/* A fatal alert before any application data, with the likely cause when
+ * we know it: a protocol_version alert means the server's versions and
+ * ours do not meet (both directions end this way); any alert after the
+ * server asked for a certificate we did not have means it wanted one. */
+static void alert_failed(srecv_conn *c, int reason)
+{
+	const char *alert = ossl_reason("unknown alert");
+
+	if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION)
+		seterr_hint(c, SRECV_EHANDSHAKE, SRECV_HINT_TLS_VERSION,
+			    "TLS handshake failed: peer sent alert: %s; no TLS version in common "
+			    "with the server", alert);
+	else if (c->cert_requested)
+		seterr_hint(c, SRECV_EHANDSHAKE, SRECV_HINT_CLIENT_CERT,
+			    "TLS handshake failed: peer sent alert: %s; the server asked for a "
+			    "client certificate", alert);
+	else
+		sr_seterr(c, SRECV_EHANDSHAKE, "TLS handshake failed: peer sent alert: %s", alert);
+}
+
 /*
  * Map a failed SSL I/O call (SSL_get_error(3)) onto sr_io. Called right
  * after the call, before any other OpenSSL function; errno is read only for
@@ -346,8 +539,7 @@ static sr_io io_result(srecv_conn *c, int ret, int in_handshake)
 				  "after %llu bytes", got);
 		}
 	} else if (is_alert_reason(reason) && before_data) {
-		sr_seterr(c, SRECV_EHANDSHAKE, "TLS handshake failed: peer sent alert: %s",
-			  ossl_reason("unknown alert"));
+		alert_failed(c, reason);
 	} else if (in_handshake) {
 		const char *why = ossl_reason("unknown error");
 
@@ -442,8 +634,7 @@ static int pending_alert(srecv_conn *c)
 	r = SSL_peek_ex(c->ssl, &b, 1, &n);
 	if (r != 1 && SSL_get_error(c->ssl, r) == SSL_ERROR_SSL &&
 	    is_alert_reason(ERR_GET_REASON(ERR_peek_last_error()))) {
-		sr_seterr(c, SRECV_EHANDSHAKE, "TLS handshake failed: peer sent alert: %s",
-			  ossl_reason("unknown alert"));
+		alert_failed(c, ERR_GET_REASON(ERR_peek_last_error()));
 		return 1;
 	}
 	return 0;
@@ -512,3 +703,53 @@ const struct sr_transport sr_transport_tls = {
 	.pending = tls_pending,
 	.destroy = tls_destroy,
 };
+
+/* OpenSSL looks certificates up in a CA directory only under their subject
+ * hash names ("1a2b3c4d.0", SSL_CTX_load_verify_dir(3)); a folder of plain
+ * .pem files silently trusts nothing. Called only after an unknown-issuer
+ * failure, so the directory is read only then. */
+static int hash_name(const char *n)
+{
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+			return 0;
+	if (n[8] != '.' || n[9] == '\0')
+		return 0;
+	for (i = 9; n[i] != '\0'; i++)
+		if (n[i] < '0' || n[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int cert_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	return len > 4 && (strcmp(n + len - 4, ".pem") == 0 || strcmp(n + len - 4, ".crt") == 0 ||
+			   strcmp(n + len - 4, ".cer") == 0);
+}
+
+void sr_capath_note(srecv_conn *c, char *out, size_t len)
+{
+	const char *dir = c->cfg->ca_path;
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	int hashed = 0, certs = 0;
+
+	out[0] = '\0';
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL && !hashed) {
+		hashed = hash_name(e->d_name);
+		certs += cert_name(e->d_name);
+	}
+	closedir(d);
+	if (hashed || certs == 0)
+		return;
+	snprintf(out, len, "; CA directory '%.300s' holds certificates but no hash names "
+		 "(run 'openssl rehash %.300s')", dir, dir);
+	if (c->status == SRECV_OK)
+		c->hint = SRECV_HINT_CAPATH_UNHASHED;
+}

@@ -349,6 +349,49 @@ START_TEST(capath_hashed_directory)
 }
 END_TEST
 
+/* --capath on a folder of certificates without OpenSSL's hash names
+ * trusts nothing; the failure says so and how to fix it. */
+START_TEST(capath_unhashed_directory_hint)
+{
+	char dir[1024], copy[1100], want[4096];
+	unsigned char *pem;
+	size_t len;
+	FILE *f;
+	srt_testd d;
+	srt_result r;
+
+	snprintf(dir, sizeof(dir), "%s/plain", srt_tmpdir());
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	snprintf(copy, sizeof(copy), "%s/ca.pem", dir);
+	pem = srt_slurp(srt_cert("ca.crt"), &len);
+	f = fopen(copy, "w");
+	ck_assert_uint_eq(fwrite(pem, 1, len, f), len);
+	fclose(f);
+	free(pem);
+	srt_testd_startl(&d, "--tls", "--cert", srt_cert("good.chain.pem"), "--key",
+			 srt_cert("good.key"), "--send", "x", NULL);
+	srt_runl(&r, NULL, "--tls", "--capath", dir, srt_addr("localhost", d.port), NULL);
+	snprintf(want, sizeof(want),
+		 "srecv: certificate verification failed at depth 1 (O=srecv tests,CN=srecv Test "
+		 "Intermediate CA): unable to get local issuer certificate (issuer 'O=srecv tests,"
+		 "CN=srecv Test Root CA' is not trusted, or the server did not send it); CA "
+		 "directory '%s' holds certificates but no hash names (run 'openssl rehash %s')\n",
+		 dir, dir);
+	ck_assert_int_eq(r.code, 6);
+	ck_assert_str_eq(r.err, want);
+	srt_result_free(&r);
+	/* with a hash name beside it (not our CA): no such words */
+	snprintf(copy, sizeof(copy), "%s/0badc0de.0", dir);
+	ck_assert_int_eq(symlink("/dev/null", copy), 0);
+	srt_runl(&r, NULL, "--tls", "--capath", dir, srt_addr("localhost", d.port), NULL);
+	ck_assert_int_eq(r.code, 6);
+	ck_assert_ptr_null(strstr(r.err, "rehash"));
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli_verify");
@@ -364,6 +407,7 @@ int main(void)
 	tcase_add_test(pins, pin_with_insecure_accepts_untrusted_chain);
 	tcase_add_test(pins, pin_malformed_is_usage_error);
 	tcase_add_test(pins, capath_hashed_directory);
+	tcase_add_test(pins, capath_unhashed_directory_hint);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, pins);
 	return srt_run_suite(s);

@@ -561,6 +561,92 @@ START_TEST(status_strings)
 }
 END_TEST
 
+/* srecv_config_set_key_passphrase and srecv_conn_hint through the API:
+ * an encrypted key fails before any network I/O (port 1 would be
+ * SRECV_ECONNECT) with a hint and without naming a CLI flag, and the
+ * passphrase is never part of an error. */
+static srecv_status keypair_connect(const char *pass, srecv_hint *hint, char *err, size_t len)
+{
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	srecv_status st;
+
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_ca_file(cfg, srt_cert("ca.crt")), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_keypair(cfg, srt_cert("client.chain.pem"),
+						  srt_cert("client-enc.key")),
+			 SRECV_OK);
+	if (pass != NULL)
+		ck_assert_int_eq(srecv_config_set_key_passphrase(cfg, pass), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_conn_hint(c), SRECV_HINT_NONE);
+	st = srecv_connect(c, "127.0.0.1", "1");
+	*hint = srecv_conn_hint(c);
+	snprintf(err, len, "%s", srecv_error(c));
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	return st;
+}
+
+START_TEST(key_passphrase_and_hints)
+{
+	char err[1024], want[1024], big[1100];
+	srecv_config *cfg = srecv_config_new();
+	srecv_hint hint;
+
+	ck_assert_int_eq(keypair_connect(NULL, &hint, err, sizeof(err)), SRECV_EUSAGE);
+	snprintf(want, sizeof(want), "private key '%s' is encrypted and no passphrase was given",
+		 srt_cert("client-enc.key"));
+	ck_assert_str_eq(err, want);
+	ck_assert_int_eq(hint, SRECV_HINT_KEY_ENCRYPTED);
+	ck_assert_int_eq(keypair_connect("Wrong-Secret", &hint, err, sizeof(err)), SRECV_EUSAGE);
+	snprintf(want, sizeof(want), "private key '%s': wrong passphrase",
+		 srt_cert("client-enc.key"));
+	ck_assert_str_eq(err, want);
+	ck_assert_ptr_null(strstr(err, "Wrong-Secret"));
+	/* the right one loads the key; the connection itself is then refused */
+	ck_assert_int_eq(keypair_connect("srecv-test-pass", &hint, err, sizeof(err)),
+			 SRECV_ECONNECT);
+	ck_assert_int_eq(hint, SRECV_HINT_NONE);
+	ck_assert_ptr_null(strstr(err, "srecv-test-pass"));
+	/* the setter: copied, replaced, cleared; "" and > 1023 bytes refused */
+	ck_assert_int_eq(srecv_config_set_key_passphrase(cfg, "one"), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_key_passphrase(cfg, "two"), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_key_passphrase(cfg, NULL), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_key_passphrase(cfg, ""), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg), "key passphrase: empty");
+	memset(big, 'p', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(srecv_config_set_key_passphrase(cfg, big), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg), "key passphrase: longer than 1023 bytes");
+	ck_assert_ptr_null(strstr(srecv_config_error(cfg), "ppp"));
+	ck_assert_int_eq(srecv_config_set_key_passphrase(cfg, "kept until freed"), SRECV_OK);
+	srecv_config_free(cfg);
+	ck_assert_int_eq(srecv_conn_hint(NULL), SRECV_HINT_NONE);
+}
+END_TEST
+
+/* The library refuses an unsafe key log in its own words (no CLI flag). */
+START_TEST(keylog_refusal_words)
+{
+	char link[4096], want[4200];
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+
+	snprintf(link, sizeof(link), "%s/k", srt_tmpdir());
+	ck_assert_int_eq(symlink("/dev/null", link), 0);
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_keylog_file(cfg, link), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "127.0.0.1", "1"), SRECV_EUSAGE);
+	snprintf(want, sizeof(want), "key log file '%s': refusing a symbolic link", link);
+	ck_assert_str_eq(srecv_error(c), want);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lib");
@@ -581,6 +667,8 @@ int main(void)
 	tcase_add_test(config, pins_validation);
 	tcase_add_test(config, other_setters_validate);
 	tcase_add_test(config, status_strings);
+	tcase_add_test(config, key_passphrase_and_hints);
+	tcase_add_test(config, keylog_refusal_words);
 	suite_add_tcase(s, dial);
 	suite_add_tcase(s, config);
 	return srt_run_suite(s);

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "opts.h"
+#include "pass.h"
 
 const char opts_usage[] =
 	"usage: srecv [OPTIONS] HOST:PORT\n"
@@ -51,6 +52,8 @@ const char opts_usage[] =
 	"  --pin PINS              sha256//BASE64 of the peer's public key; several: a;b\n"
 	"  --cert FILE             client certificate (PEM) for mutual TLS\n"
 	"  --key FILE              its private key (default: in the --cert file)\n"
+	"  --pass SOURCE           passphrase of an encrypted key: pass:TEXT, env:VAR,\n"
+	"                          file:PATH or fd:N (first line); never prompted for\n"
 	"  --tls-min VER           lowest TLS version: 1.2 (default) or 1.3\n"
 	"  --tls-max VER           highest TLS version: 1.2 or 1.3\n"
 	"  --ciphers LIST          OpenSSL cipher list for TLS 1.2\n"
@@ -58,6 +61,7 @@ const char opts_usage[] =
 	"  --alpn LIST             comma-separated ALPN protocols to offer\n"
 	"  --crlfile FILE          check the chain against the CRLs in FILE\n"
 	"  --keylog FILE           append TLS secrets (NSS format; also SSLKEYLOGFILE)\n"
+	"                          to a new 0600 file or one only you can read\n"
 	"  --allow-truncation      accept a TLS stream ending without close_notify\n"
 	"\n"
 	"Other\n"
@@ -72,7 +76,7 @@ enum {
 	O_TLS = 256, O_CONNECT_TIMEOUT, O_IDLE_TIMEOUT, O_MAX_TIME, O_SEND, O_SEND_FILE,
 	O_MAX_BYTES, O_PROGRESS, O_NO_PROGRESS, O_INFO_JSON, O_CACERT, O_CAPATH, O_SERVERNAME,
 	O_PIN, O_CERT, O_KEY, O_TLS_MIN, O_TLS_MAX, O_CIPHERS, O_TLS13_CIPHERS, O_ALPN,
-	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION
+	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS
 };
 
 static const char shortopts[] = ":46o:vqkhV";
@@ -106,6 +110,7 @@ static const struct option longopts[] = {
 	{"crlfile", required_argument, NULL, O_CRLFILE},
 	{"keylog", required_argument, NULL, O_KEYLOG},
 	{"allow-truncation", no_argument, NULL, O_ALLOW_TRUNCATION},
+	{"pass", required_argument, NULL, O_PASS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -551,7 +556,7 @@ static const char *tls_only_name(int c)
 	switch (c) {
 	case O_CACERT: case O_CAPATH: case O_SERVERNAME: case O_PIN: case O_CERT: case O_KEY:
 	case O_TLS_MIN: case O_TLS_MAX: case O_CIPHERS: case O_TLS13_CIPHERS: case O_ALPN:
-	case O_CRLFILE: case O_KEYLOG: case O_ALLOW_TRUNCATION: case 'k':
+	case O_CRLFILE: case O_KEYLOG: case O_ALLOW_TRUNCATION: case 'k': case O_PASS:
 		return long_name(c);
 	default:
 		return NULL;
@@ -600,6 +605,13 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 	case O_CRLFILE: o->crlfile = arg; break;
 	case O_KEYLOG: o->keylog = arg; break;
 	case O_ALLOW_TRUNCATION: o->allow_truncation = 1; break;
+	case O_PASS:
+		/* The value may be the passphrase itself: never echo it. */
+		if (!pass_source_ok(arg))
+			return fail(err, errlen,
+				    "--pass: SOURCE must be pass:TEXT, env:VAR, file:PATH or fd:N");
+		o->pass = arg;
+		break;
 	case 'h': o->help = 1; break;
 	case 'V': o->version = 1; break;
 	default:
@@ -658,6 +670,8 @@ int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t er
 		       SRECV_EUSAGE;
 	if (o->key && !o->cert)
 		return fail(err, errlen, "--key: requires --cert"), SRECV_EUSAGE;
+	if (o->pass && !o->cert)
+		return fail(err, errlen, "--pass: requires --cert"), SRECV_EUSAGE;
 	if (o->verbose && o->quiet)
 		return fail(err, errlen, "-v and -q: give one or the other"), SRECV_EUSAGE;
 	if (o->info_json != NULL && strcmp(o->info_json, "-") == 0) {
@@ -691,10 +705,24 @@ int opts_progress(const struct srecv_opts *o, int stderr_tty, int stdout_is_that
 	return o->output != NULL || !stdout_is_that_tty;
 }
 
+const char *opts_keylog(const struct srecv_opts *o)
+{
+	const char *keylog = o->keylog;
+
+	if (!o->tls)
+		return NULL;
+	if (keylog == NULL) {
+		keylog = getenv("SSLKEYLOGFILE");
+		if (keylog != NULL && *keylog == '\0')
+			keylog = NULL; /* set but empty: treated as unset, as curl does */
+	}
+	return keylog;
+}
+
 srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg)
 {
 	srecv_status st;
-	const char *keylog = o->keylog;
+	const char *keylog = opts_keylog(o);
 
 #define TRY(call)                               \
 	do {                                    \
@@ -726,11 +754,6 @@ srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg)
 		TRY(srecv_config_set_alpn(cfg, o->alpn));
 	if (o->crlfile)
 		TRY(srecv_config_set_crl_file(cfg, o->crlfile));
-	if (keylog == NULL) {
-		keylog = getenv("SSLKEYLOGFILE");
-		if (keylog != NULL && *keylog == '\0')
-			keylog = NULL; /* set but empty: treated as unset, as curl does */
-	}
 	if (keylog)
 		TRY(srecv_config_set_keylog_file(cfg, keylog));
 #undef TRY

@@ -36,6 +36,7 @@ struct srecv_opts {
 	/* TLS only; all borrowed from argv */
 	const char *cacert, *capath, *servername, *pins, *cert, *key;
 	const char *tls_min, *tls_max, *ciphers, *ciphers13, *alpn, *crlfile, *keylog;
+	const char *pass; /* borrowed: --pass SOURCE, read by the run (pass.h) */
 	int insecure, allow_truncation;
 	char *host; /* owned: without brackets */
 	char *port; /* owned: "1".."65535" (normalised) or a service name */
@@ -70,6 +71,10 @@ int opts_progress(const struct srecv_opts *o, int stderr_tty, int stdout_is_that
  * given, TLS only). SRECV_OK or the setter's status, with the reason in
  * srecv_config_error(cfg). */
 srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg);
+
+/* The key log file the run will write: --keylog, else a non-empty
+ * SSLKEYLOGFILE; NULL without --tls or when neither is given. */
+const char *opts_keylog(const struct srecv_opts *o);
 
 /* The --help text (every line fits 80 columns). */
 extern const char opts_usage[];

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "pass.h"
 #include "report.h"
 #include "run.h"
 
@@ -111,6 +112,24 @@ static int open_info(struct run *r)
 	return 0;
 }
 
+/* --pass: read the passphrase before connecting and hand it to the config,
+ * which keeps its own copy; ours is wiped at once. */
+static srecv_status apply_pass(struct run *r)
+{
+	char *pass = NULL;
+	srecv_status st;
+
+	if (r->o.pass == NULL)
+		return SRECV_OK;
+	if (pass_read(r->o.pass, &pass, r->err, sizeof(r->err)) != 0)
+		return SRECV_EUSAGE;
+	st = srecv_config_set_key_passphrase(r->cfg, pass);
+	pass_free(pass);
+	if (st != SRECV_OK)
+		snprintf(r->err, sizeof(r->err), "--pass: %s", srecv_config_error(r->cfg));
+	return st;
+}
+
 int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 {
 	srecv_status st;
@@ -137,6 +156,8 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 	st = opts_apply(&r->o, r->cfg);
 	if (st != SRECV_OK)
 		return fail(r, st, "%s", srecv_config_error(r->cfg));
+	if ((st = apply_pass(r)) != SRECV_OK)
+		return run_finish(r, st);
 	if (open_send_file(r) != 0)
 		return run_finish(r, SRECV_EUSAGE);
 	/* The output before the network: an uncreatable file fails at once. */
@@ -148,6 +169,8 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 	 * too, as tls.verify, when stderr is the record's). */
 	if (r->o.insecure && !r->o.stderr_record)
 		say("warning: --insecure: the server's certificate is not verified");
+	if (opts_keylog(&r->o) != NULL && !r->o.quiet)
+		say("warning: writing TLS secrets to %s", opts_keylog(&r->o));
 	r->conn = srecv_conn_new(r->cfg);
 	if (r->conn == NULL)
 		return fail(r, SRECV_EINTERNAL, "internal error: out of memory");
@@ -308,6 +331,24 @@ static int ending_signal(const struct run *r, srecv_status st)
 	return sig;
 }
 
+/* The option to change for what the library's error suggests, appended to
+ * the error line (the library names no flags: srecv_conn_hint(3)). */
+static void add_hint_advice(struct run *r)
+{
+	const char *advice = NULL;
+	size_t used = strlen(r->err);
+
+	switch (r->conn ? srecv_conn_hint(r->conn) : SRECV_HINT_NONE) {
+	case SRECV_HINT_CLIENT_CERT: advice = ": give one with --cert/--key"; break;
+	case SRECV_HINT_TLS_VERSION: advice = ": check --tls-min/--tls-max"; break;
+	case SRECV_HINT_KEY_ENCRYPTED: advice = ": give its passphrase with --pass"; break;
+	case SRECV_HINT_NO_KEY: advice = ": give the key with --key"; break;
+	default: break; /* CAPATH_UNHASHED: the library's words say it all */
+	}
+	if (advice != NULL)
+		snprintf(r->err + used, sizeof(r->err) - used, "%s", advice);
+}
+
 int run_finish(struct run *r, srecv_status st)
 {
 	const srecv_info *in = r->conn ? srecv_conn_info(r->conn) : NULL;
@@ -315,10 +356,12 @@ int run_finish(struct run *r, srecv_status st)
 	int code, sig = ending_signal(r, st);
 
 	progress_end(&r->progress, r->sink.written); /* before any message */
-	if (st != SRECV_OK && r->err[0] == '\0')
+	if (st != SRECV_OK && r->err[0] == '\0') {
 		snprintf(r->err, sizeof(r->err), "%s",
 			 r->conn && *srecv_error(r->conn) ? srecv_error(r->conn)
 							   : srecv_status_str(st));
+		add_hint_advice(r);
+	}
 	if (st == SRECV_ETRUNCATED && r->o.allow_truncation && in &&
 	    in->eof_without_close_notify == 1 && sig == 0) {
 		if (!r->o.quiet)
