@@ -213,6 +213,8 @@ static srecv_status transfer(struct run *r)
 	run_connected(r);
 	if (st == SRECV_OK)
 		st = run_send(r);
+	if (st == SRECV_OK)
+		r->doing = "receiving";
 	/* The library sees the signal only when it waits: check between chunks
 	 * too, or a peer that never lets us wait could not be interrupted. */
 	while (st == SRECV_OK && !stop && (want = run_want(r)) > 0) {
