@@ -359,13 +359,20 @@ static srecv_status max_time_status(struct run *r, srecv_status st)
 {
 	struct pollfd p = {.fd = r->sink.fd, .events = POLLOUT};
 	const char *doing = r->doing ? r->doing : "starting";
+	char secs[32];
 
 	if (st == SRECV_OK || !r->timed_out || !*r->timed_out || (r->signo && *r->signo))
 		return st;
 	if (strcmp(doing, "receiving") == 0 && r->sink_open && p.fd >= 0 && poll(&p, 1, 0) == 0)
 		doing = "writing output";
-	snprintf(r->err, sizeof(r->err), "timeout: run exceeded %.3g s (--max-time) while %s",
-		 (double)r->o.total_ms / 1000.0, doing);
+	/* SEC as given, not %g's 3.6e+03: whole seconds, else up to ms */
+	snprintf(secs, sizeof(secs), "%ld.%03ld", r->o.total_ms / 1000, r->o.total_ms % 1000);
+	while (secs[strlen(secs) - 1] == '0')
+		secs[strlen(secs) - 1] = '\0';
+	if (secs[strlen(secs) - 1] == '.')
+		secs[strlen(secs) - 1] = '\0';
+	snprintf(r->err, sizeof(r->err), "timeout: run exceeded %s s (--max-time) while %s", secs,
+		 doing);
 	r->quiet_fail = 0;
 	return SRECV_ETIMEOUT;
 }
