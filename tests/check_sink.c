@@ -2,10 +2,13 @@
  * check_sink.c - unit tests of the output writer (src/cli/sink.c): exact
  * bytes through FILE.part and the rename, what is kept or removed on
  * failure, disk full, a directory, closed pipes (EPIPE), a non-blocking
- * stdout, and EINTR with and without the "interrupted" flag.
+ * stdout, EINTR with and without the "interrupted" flag, and a FILE.part
+ * that is not ours (planted links, a FIFO, another user's, a concurrent
+ * run's): never written, a unique name instead.
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -181,6 +184,7 @@ START_TEST(stale_part_is_replaced)
 	snprintf(part, sizeof(part), "%s.part", path);
 	write_file(part, "left over from an earlier failure");
 	ck_assert_int_eq(sink_open(&s, path, err, sizeof(err)), 0);
+	ck_assert_str_eq(s.part, part); /* ours, unlocked, one link: reused */
 	ck_assert_int_eq(srt_file_size(part), 0);
 	ck_assert_int_eq(sink_write(&s, "ok", 2, &e, err, sizeof(err)), 0);
 	ck_assert_int_eq(sink_commit(&s, err, sizeof(err)), 0);
@@ -188,6 +192,219 @@ START_TEST(stale_part_is_replaced)
 	got = srt_slurp(path, &len);
 	ck_assert_str_eq((char *)got, "ok");
 	free(got);
+	remove_dir();
+}
+END_TEST
+
+/* The name a sink writes to when FILE.part is not its own: FILE.XXXXXX.part
+ * with six letters or digits. */
+static void assert_unique_name(const struct sink *s, const char *path)
+{
+	size_t len = strlen(path), i;
+
+	ck_assert_msg(strncmp(s->part, path, len) == 0 && s->part[len] == '.' &&
+			      strcmp(s->part + len + 7, ".part") == 0 &&
+			      strlen(s->part) == len + 12,
+		      "not a unique name: %s", s->part);
+	for (i = 1; i <= 6; i++)
+		ck_assert_msg(isalnum((unsigned char)s->part[len + i]), "%s", s->part);
+	ck_assert_int_eq(sink_part_is_unique(s), 1);
+}
+
+/* Write "data", commit, and check FILE holds exactly it. */
+static void write_commit(struct sink *s, const char *path, const char *data)
+{
+	unsigned char *got;
+	size_t len;
+	int e = 0;
+
+	ck_assert_int_eq(sink_write(s, data, strlen(data), &e, err, sizeof(err)), 0);
+	ck_assert_msg(sink_commit(s, err, sizeof(err)) == 0, "%s", err);
+	sink_free(s);
+	got = srt_slurp(path, &len);
+	ck_assert_str_eq((char *)got, data);
+	free(got);
+}
+
+static void assert_contents(const char *path, const char *want)
+{
+	unsigned char *got;
+	size_t len;
+
+	got = srt_slurp(path, &len);
+	ck_assert_str_eq((char *)got, want);
+	free(got);
+}
+
+/* `-o /tmp/out` with /tmp/out.part -> ~/.bashrc planted by someone else:
+ * the link is never followed, on success or failure, and stays as it was. */
+START_TEST(planted_symlink_part_not_followed)
+{
+	struct sink s;
+	struct stat st;
+	char path[300], part[310], victim[300], link[310];
+	ssize_t n;
+
+	make_dir();
+	in_dir(path, sizeof(path), "out");
+	in_dir(victim, sizeof(victim), "victim");
+	snprintf(part, sizeof(part), "%s.part", path);
+	write_file(victim, "precious");
+	ck_assert_int_eq(symlink(victim, part), 0);
+	/* failure with nothing received */
+	ck_assert_int_eq(sink_open(&s, path, err, sizeof(err)), 0);
+	assert_unique_name(&s, path);
+	ck_assert_int_eq(sink_abort(&s), 0);
+	sink_free(&s);
+	assert_contents(victim, "precious");
+	/* success */
+	ck_assert_int_eq(sink_open(&s, path, err, sizeof(err)), 0);
+	assert_unique_name(&s, path);
+	write_commit(&s, path, "the data");
+	assert_contents(victim, "precious");
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_int_eq(lstat(part, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	n = readlink(part, link, sizeof(link) - 1);
+	ck_assert_int_gt(n, 0);
+	link[n] = '\0';
+	ck_assert_str_eq(link, victim);
+	/* a dangling link (O_CREAT would create its target) */
+	unlink(part);
+	in_dir(victim, sizeof(victim), "created-through-link");
+	ck_assert_int_eq(symlink(victim, part), 0);
+	ck_assert_int_eq(sink_open(&s, path, err, sizeof(err)), 0);
+	assert_unique_name(&s, path);
+	write_commit(&s, path, "again");
+	ck_assert_int_eq(srt_file_size(victim), -1);
+	remove_dir();
+}
+END_TEST
+
+START_TEST(planted_hard_link_part_not_written)
+{
+	struct sink s;
+	char path[300], part[310], victim[300];
+
+	make_dir();
+	in_dir(path, sizeof(path), "out");
+	in_dir(victim, sizeof(victim), "victim");
+	snprintf(part, sizeof(part), "%s.part", path);
+	write_file(victim, "precious");
+	ck_assert_int_eq(link(victim, part), 0);
+	ck_assert_int_eq(sink_open(&s, path, err, sizeof(err)), 0);
+	assert_unique_name(&s, path);
+	write_commit(&s, path, "the data");
+	assert_contents(victim, "precious");
+	assert_contents(part, "precious");
+	remove_dir();
+}
+END_TEST
+
+START_TEST(fifo_part_not_opened)
+{
+	struct sink s;
+	struct stat st;
+	char path[300], part[310];
+
+	make_dir();
+	in_dir(path, sizeof(path), "out");
+	snprintf(part, sizeof(part), "%s.part", path);
+	ck_assert_int_eq(mkfifo(part, 0600), 0);
+	alarm(10); /* opening it for writing would block: fail the case, not hang */
+	ck_assert_int_eq(sink_open(&s, path, err, sizeof(err)), 0);
+	alarm(0);
+	assert_unique_name(&s, path);
+	write_commit(&s, path, "the data");
+	ck_assert_int_eq(lstat(part, &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	remove_dir();
+}
+END_TEST
+
+/* Another user's FILE.part (only testable as root): left alone. */
+START_TEST(other_users_part_not_written)
+{
+	struct sink s;
+	char path[300], part[310];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "other_users_part_not_written: skipped, needs root\n");
+		return;
+	}
+	make_dir();
+	in_dir(path, sizeof(path), "out");
+	snprintf(part, sizeof(part), "%s.part", path);
+	write_file(part, "theirs");
+	ck_assert_int_eq(chown(part, 65534, 65534), 0);
+	ck_assert_int_eq(sink_open(&s, path, err, sizeof(err)), 0);
+	assert_unique_name(&s, path);
+	write_commit(&s, path, "ours");
+	assert_contents(part, "theirs");
+	remove_dir();
+}
+END_TEST
+
+/* Two runs on the same FILE (the lock is per open file, so two sinks in one
+ * process behave as two processes): the second one gets its own name, each
+ * output stays whole, the last commit wins, and a failed one keeps its own
+ * .part. */
+START_TEST(concurrent_sinks_on_one_file)
+{
+	struct sink a, b;
+	char path[300], part[310], bpart[320];
+	int e = 0;
+
+	make_dir();
+	in_dir(path, sizeof(path), "out");
+	snprintf(part, sizeof(part), "%s.part", path);
+	ck_assert_int_eq(sink_open(&a, path, err, sizeof(err)), 0);
+	ck_assert_str_eq(a.part, part);
+	ck_assert_int_eq(sink_part_is_unique(&a), 0);
+	ck_assert_int_eq(sink_write(&a, "AAAA", 4, &e, err, sizeof(err)), 0);
+	ck_assert_int_eq(sink_open(&b, path, err, sizeof(err)), 0);
+	assert_unique_name(&b, path);
+	ck_assert_int_eq(sink_write(&a, "AAAA", 4, &e, err, sizeof(err)), 0);
+	write_commit(&b, path, "BB");
+	ck_assert_int_eq(sink_write(&a, "AAAA", 4, &e, err, sizeof(err)), 0);
+	ck_assert_int_eq(sink_commit(&a, err, sizeof(err)), 0);
+	sink_free(&a);
+	assert_contents(path, "AAAAAAAAAAAA");
+	/* b fails while a is running: each keeps its own */
+	ck_assert_int_eq(sink_open(&a, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(sink_open(&b, path, err, sizeof(err)), 0);
+	snprintf(bpart, sizeof(bpart), "%s", b.part);
+	ck_assert_int_eq(sink_write(&b, "BB", 2, &e, err, sizeof(err)), 0);
+	ck_assert_int_eq(sink_abort(&b), 1);
+	sink_free(&b);
+	write_commit(&a, path, "A");
+	assert_contents(bpart, "BB");
+	ck_assert_int_eq(srt_file_size(part), -1);
+	remove_dir();
+}
+END_TEST
+
+/* The .part name was swapped for another file during the run: that file is
+ * not renamed into place, nor removed. */
+START_TEST(replaced_part_is_not_renamed)
+{
+	struct sink s;
+	char path[300], part[310], moved[310];
+
+	make_dir();
+	in_dir(path, sizeof(path), "out");
+	in_dir(moved, sizeof(moved), "moved");
+	snprintf(part, sizeof(part), "%s.part", path);
+	ck_assert_int_eq(sink_open(&s, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(rename(part, moved), 0);
+	write_file(part, "planted");
+	ck_assert_int_eq(sink_commit(&s, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "is no longer the file written") != NULL, "%s", err);
+	ck_assert_int_eq(sink_abort(&s), 0);
+	sink_free(&s);
+	ck_assert_int_eq(srt_file_size(path), -1);
+	assert_contents(part, "planted");
 	remove_dir();
 }
 END_TEST
@@ -555,6 +772,12 @@ int main(void)
 	tcase_add_test(files, failure_keeps_part_with_bytes);
 	tcase_add_test(files, failure_without_bytes_removes_part);
 	tcase_add_test(files, stale_part_is_replaced);
+	tcase_add_test(files, planted_symlink_part_not_followed);
+	tcase_add_test(files, planted_hard_link_part_not_written);
+	tcase_add_test(files, fifo_part_not_opened);
+	tcase_add_test(files, other_users_part_not_written);
+	tcase_add_test(files, concurrent_sinks_on_one_file);
+	tcase_add_test(files, replaced_part_is_not_renamed);
 	tcase_add_test(files, uncreatable_output);
 	tcase_add_test(files, directory_is_refused);
 	tcase_add_test(files, device_written_directly);

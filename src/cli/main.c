@@ -1,8 +1,8 @@
 /*
- * main.c - the srecv command: signal set-up, main() and the receive loop.
- * Everything else lives in run.c (set-up, error line, exit code), opts.c and
- * sink.c, where it can be tested. No socket or OpenSSL calls here; signals
- * are the CLI's business, never the library's.
+ * main.c - the srecv command: signals and timers, main() and the receive
+ * loop. Everything else lives in run.c (set-up, error line, exit code),
+ * opts.c and sink.c, where it can be tested. No socket or OpenSSL calls
+ * here; signals are the CLI's business, never the library's.
  */
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
@@ -11,28 +11,143 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/opensslv.h>
 
+#include "json.h"
 #include "run.h"
 
 /* The first SIGINT/SIGTERM received; the self-pipe wakes the library's
- * poll() (its cancel fd), the flag tells run.c and the sink which signal. */
-static volatile sig_atomic_t got_signal;
+ * poll() (its cancel fd), the flag tells run.c and the sink which signal.
+ * timed_out: the --max-time deadline passed; stop: either of them. */
+static volatile sig_atomic_t got_signal, timed_out, stop;
 static int signal_pipe[2] = {-1, -1};
+
+/* Two POSIX timers on SIGALRM, told apart by their sigev_value. */
+enum { MAX_TIMER = 1, HINT_TIMER = 2 };
+static timer_t max_timer, hint_timer;
+static int have_max_timer, have_hint_timer;
+/* The no-data hint: formatted before its timer is armed, written once by
+ * the handler unless a byte has arrived (got_data) by then. */
+static char hint_line[512];
+static volatile sig_atomic_t hint_len, got_data;
+
+static void wake(char b)
+{
+	if (write(signal_pipe[1], &b, 1) < 0) {
+		/* full pipe: a wake-up is already pending */
+	}
+}
 
 static void on_signal(int sig)
 {
 	int saved = errno;
-	char b = (char)sig;
 
 	if (got_signal == 0)
 		got_signal = sig;
-	if (write(signal_pipe[1], &b, 1) < 0) {
-		/* full pipe: a wake-up is already pending */
+	stop = 1;
+	wake((char)sig);
+	errno = saved;
+}
+
+/* --max-time: the run is over wherever it is. The timer goes on firing
+ * every 100 ms, so a tick that lands just before a blocking call (open of
+ * a FIFO, read, write) is followed by one that interrupts it. The hint
+ * timer only writes its line: the transfer goes on undisturbed (an EINTR
+ * it causes is retried, as nothing set stop). */
+static void on_alarm(int sig, siginfo_t *si, void *ctx)
+{
+	int saved = errno;
+
+	(void)sig;
+	(void)ctx;
+	if (si->si_code == SI_TIMER && si->si_value.sival_int == MAX_TIMER) {
+		timed_out = 1;
+		stop = 1;
+		wake('T');
+	} else if (si->si_code == SI_TIMER && si->si_value.sival_int == HINT_TIMER) {
+		if (!got_data && hint_len > 0 &&
+		    write(STDERR_FILENO, hint_line, (size_t)hint_len) < 0) {
+			/* nowhere to say it */
+		}
+		hint_len = 0;
 	}
 	errno = saved;
+}
+
+static int new_timer(timer_t *t, int which)
+{
+	struct sigevent sev;
+
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = SIGALRM;
+	sev.sigev_value.sival_int = which;
+	return timer_create(CLOCK_MONOTONIC, &sev, t);
+}
+
+static struct timespec ns_to_ts(int64_t ns)
+{
+	struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+
+	return ts;
+}
+
+/* run_prepare's hook, once the options are known: the --max-time deadline
+ * counts from the process start (run_init's clock, CLOCK_MONOTONIC too). */
+static int arm_max_time(struct run *r)
+{
+	struct itimerspec its;
+
+	if (r->o.total_ms <= 0)
+		return 0;
+	if (new_timer(&max_timer, MAX_TIMER) != 0)
+		return -1;
+	have_max_timer = 1;
+	its.it_value = ns_to_ts(r->start_ns + (int64_t)r->o.total_ms * 1000000);
+	its.it_interval = ns_to_ts(100000000);
+	return timer_settime(max_timer, TIMER_ABSTIME, &its, NULL);
+}
+
+/* Plain TCP to a TLS service sends nothing and waits for our ClientHello,
+ * as we wait for its data: after 5 s of silence, say once on a terminal
+ * what is likely wrong. Never under -q, never on a log file. */
+static void arm_hint(const struct run *r)
+{
+	struct itimerspec its = {{0, 0}, {5, 0}};
+	char *out = NULL, addr[600];
+	size_t len = 0;
+	FILE *m;
+
+	if (r->o.tls || r->o.quiet || !isatty(STDERR_FILENO))
+		return;
+	snprintf(addr, sizeof(addr), strchr(r->o.host, ':') ? "[%s]:%s" : "%s:%s", r->o.host,
+		 r->o.port);
+	m = open_memstream(&out, &len);
+	if (m == NULL)
+		return;
+	fputs("srecv: no data yet from ", m);
+	term_string(m, addr); /* the user's HOST, made harmless as say() does */
+	fputs(" after 5 s (a TLS service? add --tls)\n", m);
+	if (fclose(m) == 0 && len < sizeof(hint_line) && new_timer(&hint_timer, HINT_TIMER) == 0) {
+		have_hint_timer = 1;
+		memcpy(hint_line, out, len);
+		hint_len = (sig_atomic_t)len;
+		if (timer_settime(hint_timer, 0, &its, NULL) != 0)
+			hint_len = 0;
+	}
+	free(out);
+}
+
+/* The transfer is over: no hint may tear the final meter or error line. */
+static void disarm_hint(void)
+{
+	hint_len = 0;
+	if (have_hint_timer)
+		timer_delete(hint_timer);
+	have_hint_timer = 0;
 }
 
 static int install_signals(void)
@@ -53,6 +168,13 @@ static int install_signals(void)
 	sa.sa_flags = SA_RESETHAND;
 	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
 		return -1;
+	/* The timers' signal: no SA_RESTART either, so a blocked open, read
+	 * or write returns EINTR when the --max-time deadline passes. */
+	sa.sa_handler = NULL;
+	sa.sa_sigaction = on_alarm;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGALRM, &sa, NULL) != 0)
+		return -1;
 	return 0;
 }
 
@@ -65,8 +187,13 @@ static void remove_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
+	disarm_hint();
+	if (have_max_timer)
+		timer_delete(max_timer);
+	have_max_timer = 0;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
 	close(signal_pipe[0]);
 	close(signal_pipe[1]);
 }
@@ -75,21 +202,30 @@ static void remove_signals(void)
  * signal: one srecv_recv into the one buffer, one sink write per chunk. */
 static srecv_status transfer(struct run *r)
 {
-	srecv_status st = srecv_connect(r->conn, r->o.host, r->o.port);
+	srecv_status st;
 	size_t want, n = 0;
 	int splice_ok = !r->o.tls && getenv("SRECV_NO_SPLICE") == NULL;
 
+	r->doing = "connecting";
+	st = srecv_connect(r->conn, r->o.host, r->o.port);
+	if (st == SRECV_OK)
+		arm_hint(r);
 	run_connected(r);
 	if (st == SRECV_OK)
 		st = run_send(r);
+	if (st == SRECV_OK)
+		r->doing = "receiving";
 	/* The library sees the signal only when it waits: check between chunks
 	 * too, or a peer that never lets us wait could not be interrupted. */
-	while (st == SRECV_OK && !got_signal && (want = run_want(r)) > 0) {
+	while (st == SRECV_OK && !stop && (want = run_want(r)) > 0) {
+		r->doing = "receiving";
 		if (splice_ok) {
 			/* Plain TCP: socket to output in the kernel (splice(2)). */
 			int errnum = 0;
 
 			st = srecv_recv_fd(r->conn, r->sink.fd, want, &n, &errnum);
+			if (n > 0)
+				got_data = 1;
 			if (st == SRECV_EUSAGE && n == 0 && errnum == 0) {
 				splice_ok = 0; /* TLS, or the output cannot: copy */
 				st = SRECV_OK;
@@ -98,13 +234,16 @@ static srecv_status transfer(struct run *r)
 			st = run_spliced(r, st, n, errnum);
 		} else {
 			st = srecv_recv(r->conn, r->buf, want, &n);
+			if (n > 0)
+				got_data = 1; /* before the meter draws */
 			if (st == SRECV_OK && n > 0)
 				st = run_write(r, r->buf, n);
 		}
 		if (n == 0)
 			break; /* FIN (TCP) or close_notify (TLS), or a failure */
 	}
-	if (got_signal)
+	disarm_hint();
+	if (stop)
 		return SRECV_ECANCELED;
 	if (st == SRECV_OK)
 		srecv_close(r->conn); /* clean end or --max-bytes: send close_notify */
@@ -118,6 +257,9 @@ int main(int argc, char **argv)
 
 	sink_reserve_std_fds();
 	run_init(&r, &got_signal);
+	r.timed_out = &timed_out;
+	r.stop = &stop;
+	r.parsed = arm_max_time;
 	if (install_signals() != 0) {
 		fprintf(stderr, "srecv: internal error: cannot set up signal handling: %s\n",
 			strerror(errno));

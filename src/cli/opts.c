@@ -581,7 +581,12 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 		o->have_send = 1;
 		return opts_unescape(arg, &o->send_data, &o->send_len, err, errlen);
 	case O_SEND_FILE: o->send_file = arg; break;
-	case 'o': o->output = strcmp(arg, "-") == 0 ? NULL : arg; break;
+	case 'o':
+		/* "" would become ".part" in the current folder: surely a mistake */
+		if (*arg == '\0')
+			return fail(err, errlen, "-o: empty file name (- is standard output)");
+		o->output = strcmp(arg, "-") == 0 ? NULL : arg;
+		break;
 	case O_MAX_BYTES:
 		o->have_max_bytes = 1;
 		return opts_parse_size("--max-bytes", arg, &o->max_bytes, err, errlen);
@@ -589,7 +594,11 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 	case O_NO_PROGRESS: o->progress = 0; break;
 	case 'v': o->verbose = 1; break;
 	case 'q': o->quiet = 1; break;
-	case O_INFO_JSON: o->info_json = arg; break;
+	case O_INFO_JSON:
+		if (*arg == '\0')
+			return fail(err, errlen, "--info-json: empty file name (- is standard error)");
+		o->info_json = arg;
+		break;
 	case O_CACERT: o->cacert = arg; break;
 	case O_CAPATH: o->capath = arg; break;
 	case 'k': o->insecure = 1; break;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,19 +95,34 @@ static int open_send_file(struct run *r)
 }
 
 /* --info-json FILE is created up front: a record that cannot be written is
- * an output error found before connecting, like -o's. */
+ * an output error found before connecting, like -o's. It goes through the
+ * sink like -o FILE (a temporary name renamed into place, never a planted
+ * link followed; FIFOs, devices and /dev/fd/N written directly). */
 static int open_info(struct run *r)
 {
+	char why[sizeof(r->err) - 32];
+	int fd;
+
 	if (r->o.info_json == NULL)
 		return 0;
 	if (strcmp(r->o.info_json, "-") == 0) {
 		r->info = stderr;
 		return 0;
 	}
-	r->info = fopen(r->o.info_json, "we"); /* "e": O_CLOEXEC (glibc) */
+	if (sink_open(&r->info_sink, r->o.info_json, why, sizeof(why)) != 0) {
+		snprintf(r->err, sizeof(r->err), "--info-json: %s", why);
+		return -1;
+	}
+	r->info_sink_open = 1;
+	/* stdio on a duplicate: fclose leaves the sink's (locked) descriptor
+	 * for the rename in write_info. */
+	fd = fcntl(r->info_sink.fd, F_DUPFD_CLOEXEC, 3);
+	r->info = fd < 0 ? NULL : fdopen(fd, "w");
 	if (r->info == NULL) {
 		snprintf(r->err, sizeof(r->err), "--info-json: cannot create '%s': %s",
-			 r->o.info_json, strerror(errno));
+			 r->info_sink.name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	return 0;
@@ -144,11 +160,15 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 	}
 	if (r->o.version)
 		return RUN_VERSION;
+	if (r->parsed != NULL && r->parsed(r) != 0)
+		return fail(r, SRECV_EINTERNAL, "internal error: cannot set up --max-time: %s",
+			    strerror(errno));
 	r->left = r->o.max_bytes;
 	r->buf = malloc(RUN_BUF_SIZE);
 	r->cfg = srecv_config_new();
 	if (r->buf == NULL || r->cfg == NULL)
 		return fail(r, SRECV_EINTERNAL, "internal error: out of memory");
+	r->doing = "opening --info-json";
 	if (open_info(r) != 0)
 		return run_finish(r, SRECV_EOUTPUT);
 	if (srecv_config_set_cancel_fd(r->cfg, cancel_fd) != SRECV_OK)
@@ -158,13 +178,18 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 		return fail(r, st, "%s", srecv_config_error(r->cfg));
 	if ((st = apply_pass(r)) != SRECV_OK)
 		return run_finish(r, st);
+	r->doing = "opening --send-file";
 	if (open_send_file(r) != 0)
 		return run_finish(r, SRECV_EUSAGE);
 	/* The output before the network: an uncreatable file fails at once. */
+	r->doing = "opening the output";
 	if (sink_open(&r->sink, r->o.output, r->err, sizeof(r->err)) != 0)
 		return run_finish(r, SRECV_EOUTPUT);
 	r->sink_open = 1;
-	r->sink.interrupted = r->signo;
+	r->sink.interrupted = r->stop ? r->stop : r->signo;
+	if (r->o.verbose && sink_part_is_unique(&r->sink))
+		say("%s.part is not ours to write (a link, another user's file, or in use): "
+		    "writing to %s", r->sink.path, r->sink.part);
 	/* A security warning, not chatter: -q keeps it (the record says it
 	 * too, as tls.verify, when stderr is the record's). */
 	if (r->o.insecure && !r->o.stderr_record)
@@ -204,14 +229,21 @@ static int stdout_is_stderr_tty(void)
 	       fstat(STDERR_FILENO, &err) == 0 && out.st_rdev == err.st_rdev;
 }
 
+/* A signal or the --max-time deadline has come: stop blocking. */
+static int stopped(const struct run *r)
+{
+	return (r->signo && *r->signo) || (r->timed_out && *r->timed_out);
+}
+
 static srecv_status send_file(struct run *r)
 {
 	srecv_status st;
 	ssize_t n;
 
 	for (;;) {
+		r->doing = "reading --send-file";
 		n = read(r->send_fd, r->buf, RUN_BUF_SIZE);
-		if (n < 0 && errno == EINTR && !(r->signo && *r->signo))
+		if (n < 0 && errno == EINTR && !stopped(r))
 			continue;
 		if (n < 0 && errno == EINTR)
 			return SRECV_ECANCELED;
@@ -222,6 +254,7 @@ static srecv_status send_file(struct run *r)
 		}
 		if (n == 0)
 			return SRECV_OK;
+		r->doing = "sending";
 		st = srecv_send(r->conn, r->buf, (size_t)n);
 		if (st != SRECV_OK)
 			return st;
@@ -232,6 +265,7 @@ srecv_status run_send(struct run *r)
 {
 	srecv_status st = SRECV_OK;
 
+	r->doing = "sending";
 	if (r->o.have_send && r->o.send_len > 0)
 		st = srecv_send(r->conn, r->o.send_data, r->o.send_len);
 	else if (r->send_fd >= 0)
@@ -272,8 +306,10 @@ srecv_status run_write(struct run *r, const void *buf, size_t n)
 {
 	int errnum = 0;
 
+	r->doing = "writing output";
 	if (sink_write(&r->sink, buf, n, &errnum, r->err, sizeof(r->err)) != 0)
 		return errnum == EINTR ? SRECV_ECANCELED : output_failed(r, errnum);
+	r->doing = "receiving";
 	delivered(r, n);
 	return SRECV_OK;
 }
@@ -314,6 +350,15 @@ static int write_info(struct run *r, int code)
 			rc = -1;
 			e = errno;
 		}
+		/* The record is complete: only now does it replace FILE. */
+		if (rc == 0 && r->info_sink_open) {
+			char why[256];
+
+			if (sink_commit(&r->info_sink, why, sizeof(why)) != 0) {
+				rc = -1;
+				e = errno;
+			}
+		}
 	}
 	r->info = NULL;
 	errno = e;
@@ -349,11 +394,40 @@ static void add_hint_advice(struct run *r)
 		snprintf(r->err + used, sizeof(r->err) - used, "%s", advice);
 }
 
+/* A run that failed once the --max-time deadline had passed (the timer's
+ * cancel, an interrupted open, read or write) failed by timing out: say
+ * where it was. A blocked splice(2) does not say whether it waited for the
+ * network or the output: an output that takes no bytes now is the one. */
+static srecv_status max_time_status(struct run *r, srecv_status st)
+{
+	struct pollfd p = {.fd = r->sink.fd, .events = POLLOUT};
+	const char *doing = r->doing ? r->doing : "starting";
+	char secs[32];
+
+	if (st == SRECV_OK || !r->timed_out || !*r->timed_out || (r->signo && *r->signo))
+		return st;
+	if (strcmp(doing, "receiving") == 0 && r->sink_open && p.fd >= 0 && poll(&p, 1, 0) == 0)
+		doing = "writing output";
+	/* SEC as given, not %g's 3.6e+03: whole seconds, else up to ms */
+	snprintf(secs, sizeof(secs), "%ld.%03ld", r->o.total_ms / 1000, r->o.total_ms % 1000);
+	while (secs[strlen(secs) - 1] == '0')
+		secs[strlen(secs) - 1] = '\0';
+	if (secs[strlen(secs) - 1] == '.')
+		secs[strlen(secs) - 1] = '\0';
+	snprintf(r->err, sizeof(r->err), "timeout: run exceeded %s s (--max-time) while %s", secs,
+		 doing);
+	r->quiet_fail = 0;
+	return SRECV_ETIMEOUT;
+}
+
 int run_finish(struct run *r, srecv_status st)
 {
 	const srecv_info *in = r->conn ? srecv_conn_info(r->conn) : NULL;
 	size_t used;
-	int code, sig = ending_signal(r, st);
+	int code, sig;
+
+	st = max_time_status(r, st);
+	sig = ending_signal(r, st);
 
 	progress_end(&r->progress, r->sink.written); /* before any message */
 	if (st != SRECV_OK && r->err[0] == '\0') {
@@ -408,6 +482,11 @@ void run_free(struct run *r)
 	if (r->info != NULL && r->info != stderr)
 		fclose(r->info);
 	r->info = NULL;
+	if (r->info_sink_open) {
+		sink_abort(&r->info_sink); /* nothing written: the temporary goes */
+		sink_free(&r->info_sink);
+	}
+	r->info_sink_open = 0;
 	if (r->send_fd > STDIN_FILENO)
 		close(r->send_fd);
 	r->send_fd = -1;

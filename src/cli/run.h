@@ -32,16 +32,26 @@ struct run {
 	int sink_open;
 	struct progress progress;
 	FILE *info;   /* owned unless == stderr; NULL: no --info-json */
+	struct sink info_sink; /* --info-json FILE: created like -o's FILE */
+	int info_sink_open;
 	int send_fd;  /* owned unless STDIN_FILENO; -1: no --send-file */
 	char *buf;    /* owned: RUN_BUF_SIZE bytes, allocated once */
 	uint64_t left; /* bytes --max-bytes still allows */
 	int64_t start_ns;
 	const volatile sig_atomic_t *signo; /* borrowed: signal received, 0 none */
+	/* borrowed, may be NULL: main's --max-time flag, and its flag set by
+	 * either a signal or the deadline (what stops the sink and loops) */
+	const volatile sig_atomic_t *timed_out, *stop;
+	/* main's, may be NULL: called once the options are parsed, before any
+	 * file is opened (arms the --max-time timer); non-zero: cannot */
+	int (*parsed)(struct run *r);
+	const char *doing; /* static: "receiving", ... for the --max-time line */
 	int quiet_fail; /* closed stdout pipe: exit 9 without a message */
 	char err[1024]; /* "<what failed>: <why>" of the failure, "" none */
 };
 
-/* signo: main's flag, set by its SIGINT/SIGTERM handler. */
+/* signo: main's flag, set by its SIGINT/SIGTERM handler; main sets the
+ * --max-time fields after this. */
 void run_init(struct run *r, const volatile sig_atomic_t *signo);
 /* Parse argv and open everything short of the network; cancel_fd is the
  * self-pipe for srecv_config_set_cancel_fd. RUN_GO, RUN_VERSION, or the exit
@@ -62,7 +72,9 @@ srecv_status run_write(struct run *r, const void *buf, size_t n);
 srecv_status run_spliced(struct run *r, srecv_status st, size_t n, int errnum);
 /* Turn the outcome into the exit code: the error line (or the truncation
  * warning), FILE.part renamed or kept, -v summary, --info-json record.
- * Cancellation (or *signo set) gives 128 + the signal. */
+ * Cancellation (or *signo set) gives 128 + the signal; a failure once
+ * *timed_out is set gives 7, "timeout: run exceeded N s (--max-time) while
+ * <r->doing>". */
 int run_finish(struct run *r, srecv_status st);
 void run_free(struct run *r);
 

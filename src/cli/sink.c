@@ -2,7 +2,8 @@
  * sink.c - the output writer: stdout, a device, or FILE.part -> FILE.
  * Handles short writes, EINTR and non-blocking descriptors, reports a closed
  * pipe as EPIPE so the caller can end quietly, and never loses what was
- * received: on failure FILE.part stays. Must not print or exit.
+ * received: on failure FILE.part stays. Never writes through a name it did
+ * not create or claim (see open_part). Must not print or exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,14 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sink.h"
 
+/* err = "what 'name': why"; errno is left as e for callers that report it. */
 static int fail(char *err, size_t errlen, const char *what, const char *name, int e)
 {
 	snprintf(err, errlen, "%s '%s': %s", what, name, strerror(e));
+	errno = e;
 	return -1;
 }
 
@@ -35,19 +41,18 @@ void sink_reserve_std_fds(void)
 		close(fd);
 }
 
-/* FILE.part for path; NULL when out of memory. */
-static char *part_name(const char *path)
+/* path + suffix; NULL when out of memory. */
+static char *with_suffix(const char *path, const char *suffix)
 {
-	size_t len = strlen(path);
-	char *p = malloc(len + sizeof(".part"));
+	size_t len = strlen(path), slen = strlen(suffix);
+	char *p = malloc(len + slen + 1);
 
 	if (p != NULL) {
 		memcpy(p, path, len);
-		memcpy(p + len, ".part", sizeof(".part"));
+		memcpy(p + len, suffix, slen + 1);
 	}
 	return p;
 }
-
 /* A device or FIFO (-o /dev/null, a named pipe) has nothing to rename into
  * place: it is written directly, as stdout is. So is anything in /dev or
  * /proc (-o /dev/stdout, /dev/fd/3): even when it leads to a regular file, a
@@ -61,6 +66,126 @@ static int open_direct(struct sink *s, const char *path, int regular, char *err,
 		return fail(err, errlen, "cannot write output", path, errno);
 	}
 	s->device = 1;
+	return 0;
+}
+
+/* name still leads to the file s->fd is: nobody renamed or replaced it. */
+static int still_ours(const struct sink *s, const char *name)
+{
+	struct stat l;
+
+	return lstat(name, &l) == 0 && l.st_dev == s->dev && l.st_ino == s->ino;
+}
+
+/* Claim fd, just opened at name: lock it, then check it is a regular file
+ * with one link, owned by us, and that name still leads to it (a file we
+ * have just created with O_EXCL is ours whatever its owner: NFS squashing
+ * or a vfat mount may give it another uid). The lock
+ * comes first: a concurrent srecv that reused the name and renamed it into
+ * place did so while holding the lock, so once we hold it a name check
+ * cannot go stale through another run. 0 (s->fd set), or -1 with fd
+ * closed: the file is someone else's. */
+static int claim(struct sink *s, int fd, const char *name, int created)
+{
+	struct stat f;
+
+	/* No flock (some network or FUSE file systems): the checks still
+	 * keep out links and other users' files; only concurrent runs on
+	 * the same FILE lose their protection there. */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+		goto theirs;
+	if (fstat(fd, &f) != 0 || !S_ISREG(f.st_mode) ||
+	    (!created && (f.st_nlink != 1 || f.st_uid != geteuid())))
+		goto theirs;
+	s->dev = f.st_dev;
+	s->ino = f.st_ino;
+	if (!still_ours(s, name))
+		goto theirs;
+	s->fd = fd;
+	return 0;
+theirs:
+	close(fd);
+	return -1;
+}
+
+#define CREATE_FLAGS (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
+
+/* A fresh FILE.XXXXXX.part (6 random letters or digits), created with
+ * O_EXCL: used when FILE.part is not ours to write. 0, or -1 with err. */
+static int open_unique(struct sink *s, char *err, size_t errlen)
+{
+	static const char set[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	size_t len = strlen(s->path);
+	char *name = with_suffix(s->path, ".XXXXXX.part");
+	int tries, i, fd, e = EEXIST;
+
+	if (name == NULL) {
+		snprintf(err, errlen, "internal error: out of memory");
+		return -1;
+	}
+	for (tries = 0; tries < 100; tries++) {
+		unsigned char rnd[6];
+
+		if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
+			/* No entropy yet (early boot): unpredictable enough,
+			 * O_EXCL keeps it safe either way. */
+			uint64_t x = (uint64_t)clock() ^ (uint64_t)getpid() << 20 ^
+				     (uint64_t)time(NULL) << 32 ^ (uint64_t)tries * 2654435761u;
+
+			for (i = 0; i < 6; i++, x >>= 8)
+				rnd[i] = (unsigned char)x;
+		}
+		for (i = 0; i < 6; i++)
+			name[len + 1 + (size_t)i] = set[rnd[i] % (sizeof(set) - 1)];
+		fd = open(name, CREATE_FLAGS, 0666);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0) {
+			e = errno;
+			break;
+		}
+		if (claim(s, fd, name, 1) == 0) {
+			free(s->part);
+			s->part = name;
+			return 0;
+		}
+	}
+	fail(err, errlen, "cannot create output", name, e);
+	free(name);
+	return -1;
+}
+
+/* FILE.part, safely. A name in a folder others can write to (/tmp) may
+ * hold a planted symlink, hard link or FIFO, another user's file, or the
+ * .part of a concurrent run on the same FILE: none of them is ever opened
+ * for writing. FILE.part is created with O_EXCL (which never follows a
+ * link); when it exists it is reused only if it is a regular file of ours
+ * with one link that no running srecv holds (a run that failed earlier
+ * left it), truncated once claimed. Anything else: a fresh unique name. */
+static int open_part(struct sink *s, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(s->part, CREATE_FLAGS, 0666);
+
+	if (fd >= 0)
+		return claim(s, fd, s->part, 1) == 0 ? 0 : open_unique(s, err, errlen);
+	if (errno != EEXIST)
+		return fail(err, errlen, "cannot create output", s->part, errno);
+	if (lstat(s->part, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid())
+		return open_unique(s, err, errlen);
+	/* O_NONBLOCK: swapped for a FIFO since lstat, open must not hang
+	 * (claim then sees it is not a regular file). */
+	fd = open(s->part, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || claim(s, fd, s->part, 0) != 0)
+		return open_unique(s, err, errlen);
+	if (s->dev != st.st_dev || s->ino != st.st_ino || ftruncate(s->fd, 0) != 0 ||
+	    fcntl(s->fd, F_SETFL, 0) != 0) {
+		close(s->fd);
+		s->fd = -1;
+		return open_unique(s, err, errlen);
+	}
 	return 0;
 }
 
@@ -88,22 +213,30 @@ int sink_open(struct sink *s, const char *path, char *err, size_t errlen)
 	if ((exists && !S_ISREG(st.st_mode)) || strncmp(path, "/dev/", 5) == 0 ||
 	    strncmp(path, "/proc/", 6) == 0)
 		return open_direct(s, path, exists && S_ISREG(st.st_mode), err, errlen);
+	s->fd = -1;
 	s->path = strdup(path);
-	s->part = part_name(path);
+	s->part = with_suffix(path, ".part");
 	if (s->path == NULL || s->part == NULL) {
 		sink_free(s);
 		snprintf(err, errlen, "internal error: out of memory");
 		return -1;
 	}
-	s->name = s->part;
-	/* O_TRUNC: a FILE.part left by an earlier failed run is replaced. */
-	s->fd = open(s->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (s->fd < 0) {
-		fail(err, errlen, "cannot create output", s->part, errno);
+	if (open_part(s, err, errlen) != 0) {
 		sink_free(s);
 		return -1;
 	}
+	s->name = s->part;
 	return 0;
+}
+
+int sink_part_is_unique(const struct sink *s)
+{
+	size_t len;
+
+	if (s->path == NULL || s->part == NULL)
+		return 0;
+	len = strlen(s->path);
+	return strncmp(s->part, s->path, len) != 0 || strcmp(s->part + len, ".part") != 0;
 }
 
 /* EAGAIN: stdout inherited O_NONBLOCK (a shared pipe or terminal). Wait
@@ -172,31 +305,45 @@ int sink_commit(struct sink *s, char *err, size_t errlen)
 		return 0;
 	}
 	/* FILE appears only complete: the bytes reach the disk before the
-	 * rename does (a crash must not leave an empty FILE), and fsync/close
-	 * report deferred write errors (NFS, quota) while .part can still be
+	 * rename does (a crash must not leave an empty FILE), and fsync
+	 * reports deferred write errors (NFS, quota) while .part can still be
 	 * kept. */
 	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
 		return fail(err, errlen, "write failed on", s->part, errno);
-	s->fd = -1;
-	if (close(fd) != 0)
-		return fail(err, errlen, "write failed on", s->part, errno);
+	/* Only the file we wrote goes into place: the lock (held until the
+	 * close below) keeps other runs off the name, this check the rest. */
+	if (!still_ours(s, s->part)) {
+		snprintf(err, errlen, "cannot rename output to '%s': '%s' is no longer the file "
+			 "written", s->path, s->part);
+		errno = EEXIST;
+		return -1;
+	}
 	if (rename(s->part, s->path) != 0)
 		return fail(err, errlen, "cannot rename output to", s->path, errno);
+	/* After a successful fsync close has nothing left to report. */
+	s->fd = -1;
+	close(fd);
 	return 0;
 }
 
 int sink_abort(struct sink *s)
 {
+	int kept = 0;
+
+	if (s->path != NULL && s->fd >= 0) {
+		/* Removed only while still ours (and locked): never a file
+		 * that took its name meanwhile. */
+		kept = s->written > 0;
+		if (!kept && still_ours(s, s->part))
+			unlink(s->part);
+	} else if (s->path != NULL) {
+		kept = s->written > 0; /* closed by a failed commit's close */
+	}
 	if ((s->path != NULL || s->device) && s->fd >= 0)
 		close(s->fd);
 	if (s->path != NULL || s->device)
 		s->fd = -1;
-	if (s->path == NULL)
-		return 0;
-	if (s->written > 0)
-		return 1;
-	unlink(s->part);
-	return 0;
+	return kept;
 }
 
 void sink_free(struct sink *s)

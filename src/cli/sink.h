@@ -1,8 +1,9 @@
 /*
  * sink.h - where received bytes go: standard output, a device or FIFO named
- * by -o, or -o FILE through FILE.part, renamed to FILE only on success and
- * kept on failure. write(2) only, no stdio on the data path; never exits or
- * prints: errors come back as errno plus one "<what>: <why>" reason.
+ * by -o, or -o FILE through FILE.part (FILE.XXXXXX.part when FILE.part is
+ * not ours), renamed to FILE only on success and kept on failure. write(2)
+ * only, no stdio on the data path; never exits or prints: errors come back
+ * as errno plus one "<what>: <why>" reason.
  */
 #ifndef SRECV_SINK_H
 #define SRECV_SINK_H
@@ -10,13 +11,16 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct sink {
 	int fd;     /* owned when path != NULL or device; else STDOUT_FILENO */
 	char *path; /* owned: FILE; NULL for stdout or a device */
-	char *part; /* owned: FILE.part; NULL for stdout or a device */
+	char *part; /* owned: FILE.part or FILE.XXXXXX.part; NULL for stdout or a device */
 	const char *name; /* borrowed: what messages call the output */
 	int device; /* -o names a device or FIFO: written directly */
+	dev_t dev;  /* the .part file created or claimed (locked while fd is open) */
+	ino_t ino;
 	uint64_t written; /* bytes written so far */
 	/* borrowed, may be NULL: when set (non-zero) an EINTR ends sink_write */
 	const volatile sig_atomic_t *interrupted;
@@ -27,9 +31,13 @@ struct sink {
  * of them and receives our messages or data. Call first thing in main. */
 void sink_reserve_std_fds(void);
 
-/* Open stdout (path NULL), the device/FIFO path, or create path.part.
- * 0, or -1 with err set ("cannot create output 'F.part': ..."). */
+/* Open stdout (path NULL), the device/FIFO path, or create path.part: never
+ * through a symlink, hard link, FIFO or another user's file at that name,
+ * nor one a running srecv holds; then a fresh path.XXXXXX.part instead.
+ * 0, or -1 with err set ("cannot create output 'F.part': ...") and errno. */
 int sink_open(struct sink *s, const char *path, char *err, size_t errlen);
+/* 1 when s->part is a unique name, not FILE.part (for -v). */
+int sink_part_is_unique(const struct sink *s);
 /* Write all of buf, retrying short writes, EINTR and EAGAIN (waiting in
  * poll) -- unless *interrupted is set, which ends a blocked or cut-short
  * write. 0; or -1 with *errnum: EPIPE (closed pipe: the caller stays quiet),
@@ -40,11 +48,13 @@ int sink_write(struct sink *s, const void *buf, size_t len, int *errnum, char *e
 /* The message of a failed write to the output: "write failed on 'NAME': why".
  * For bytes that reached s->fd another way (srecv_recv_fd) as well. */
 void sink_write_error(const struct sink *s, int errnum, char *err, size_t errlen);
-/* Success: flush FILE.part to disk, close it and rename it to FILE.
- * 0, or -1 with err set (FILE.part is then kept). */
+/* Success: flush the .part file to disk, check its name still leads to it,
+ * rename it to FILE and close it. 0, or -1 with err set and errno (the
+ * .part file is then kept). */
 int sink_commit(struct sink *s, char *err, size_t errlen);
-/* Failure: close; keep FILE.part when it holds bytes, remove it otherwise.
- * Returns 1 when a .part file was kept. */
+/* Failure: close; keep the .part file when it holds bytes, remove it
+ * otherwise (only while its name still leads to it). Returns 1 when a .part
+ * file was kept. */
 int sink_abort(struct sink *s);
 /* Release everything; after commit or abort, or instead of them. */
 void sink_free(struct sink *s);
