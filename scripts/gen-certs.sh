@@ -39,7 +39,7 @@ newdb() { # issuer: a throwaway `openssl ca` database for it
 # sign name issuer ext-section subject start end [md]; issuer "self" = self-signed
 sign() {
 	local name=$1 issuer=$2 ext=$3 subj=$4 start=$5 end=$6 md=${7:-sha256}
-	run req -new -key "$name.key" -subj "$subj" -out "$name.csr"
+	run req -new -utf8 -key "$name.key" -subj "$subj" -out "$name.csr"
 	if [ "$issuer" = self ]; then
 		newdb "$name"
 		CADIR=db-$name run ca -batch -notext -config "$recipes/ca.cnf" -selfsign \
@@ -89,6 +89,10 @@ newkey selfsigned
 sign selfsigned self selfsigned "/O=srecv tests/CN=localhost" "1 day ago" "30 days"
 newdb good
 leaf leafsigned good server
+leaf numeric int server_numeric
+newkey hostile
+sign hostile int server_hostile "/O=srecv tests/CN=evil$(printf '\xe2\x80\xae')lmth.localhost" \
+	"1 day ago" "30 days"
 newkey client
 sign client int client "/O=srecv tests/CN=srecv test client" "1 day ago" "30 days"
 newkey badclient
@@ -102,7 +106,7 @@ cat ca.crl int.crl >crl.pem
 
 # What a server sends: the leaf, then the certificates that lead to the root.
 for n in good expired notyet wronghost revoked rsa1024 sha1 cnonly dnsonly wildcard \
-	noserverauth ecdsa client; do
+	noserverauth ecdsa numeric hostile client; do
 	cat "$n.crt" int.crt >"$n.chain.pem"
 done
 for n in selfsigned untrusted badclient; do cp "$n.crt" "$n.chain.pem"; done

@@ -44,6 +44,38 @@ static void addr_string(const struct sockaddr_storage *ss, char *out, size_t len
 		snprintf(out, len, "?");
 }
 
+/*
+ * getaddrinfo(3) reads as an address far more than inet_pton(3) does: the
+ * inet_aton(3) forms ("127.1", "2130706433", "0x7f.1") and IPv6 zone ids
+ * ("fe80::1%eth0"). Whatever it would connect to without DNS is an address,
+ * and is verified as one (in its canonical text, without the zone) rather
+ * than as a DNS name that a certificate could claim ("DNS:127.1").
+ */
+int sr_ip_canonical(const char *s, char *out, size_t outlen)
+{
+	struct addrinfo hints, *res = NULL;
+	const void *a;
+	int ok;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;
+	if (s == NULL || *s == '\0' || getaddrinfo(s, NULL, &hints, &res) != 0)
+		return 0;
+	a = res->ai_family == AF_INET6
+		    ? (const void *)&((const struct sockaddr_in6 *)res->ai_addr)->sin6_addr
+		    : (const void *)&((const struct sockaddr_in *)res->ai_addr)->sin_addr;
+	ok = out == NULL || inet_ntop(res->ai_family, a, out, (socklen_t)outlen) != NULL;
+	freeaddrinfo(res);
+	return ok;
+}
+
+int sr_is_ip_literal(const char *s)
+{
+	return sr_ip_canonical(s, NULL, 0);
+}
+
 static srecv_status gai_resolve(srecv_conn *c, const char *host, const char *port,
 				struct sockaddr_storage *out, size_t *n)
 {

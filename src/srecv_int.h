@@ -179,6 +179,11 @@ srecv_status sr_batch_before_read(srecv_conn *c, const sr_deadline *dl);
  * SRECV_OK: the caller reads or waits again); else as sr_wait(POLLIN). */
 srecv_status sr_wait_data(srecv_conn *c, const sr_deadline *dl);
 
+/* dial.c: 1 when s is an address getaddrinfo takes without DNS (inet_aton
+ * forms and IPv6 zones included); its canonical text, without a zone, into
+ * out when out is not NULL. sr_is_ip_literal: the same without the text. */
+int sr_ip_canonical(const char *s, char *out, size_t outlen);
+int sr_is_ip_literal(const char *s);
 /* dial.c: resolve and connect c->fd under dl; fills info address/timings. */
 srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr_deadline *dl);
 
@@ -200,7 +205,7 @@ int sr_ca_bundle_add(srecv_conn *c, const char *path);
 void sr_capath_note(srecv_conn *c, char *out, size_t len);
 
 /* tls_verify.c */
-int sr_is_ip_literal(const char *s);
+
 int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store);
 void sr_verify_message(srecv_conn *c); /* sets the EVERIFY error from c->vfail */
 srecv_status sr_check_pins(srecv_conn *c, X509 *leaf);

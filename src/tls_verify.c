@@ -17,13 +17,6 @@
 
 #define PIN_PREFIX "sha256//"
 
-int sr_is_ip_literal(const char *s)
-{
-	unsigned char buf[16];
-
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
 static void name_string(const X509_NAME *name, char *out, size_t len)
 {
 	BIO *b = BIO_new(BIO_s_mem());
@@ -49,18 +42,40 @@ static void time_string(const ASN1_TIME *t, char *out, size_t len)
 		snprintf(out, len, "?");
 }
 
-/* "DNS:a, IP:b" into out; returns the GENERAL_NAMES for the caller to free. */
+/*
+ * An IA5String from the peer as text, whole: it is counted, not
+ * NUL-terminated, and a name such as "evil.example\0.localhost" must be
+ * shown as that, not cut to the "evil.example" a C string would see. Bytes
+ * outside printable ASCII (IA5 has no others to offer) and the backslash
+ * itself are written \xHH, so the text is unambiguous and plain ASCII.
+ */
+static void ia5_text(const ASN1_STRING *s, char *out, size_t len)
+{
+	const unsigned char *p = ASN1_STRING_get0_data(s);
+	int i, n = ASN1_STRING_length(s);
+	size_t o = 0;
+
+	for (i = 0; i < n && o + 5 < len; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+			out[o++] = (char)p[i];
+		else
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", p[i]);
+	}
+	out[o] = '\0';
+}
+
+/* One subjectAltName entry as "DNS:name", "IP:addr", ...; "" for kinds not shown. */
 static void san_entry(const GENERAL_NAME *gn, char *out, size_t len)
 {
 	char ip[64];
 
 	out[0] = '\0';
 	if (gn->type == GEN_DNS || gn->type == GEN_EMAIL || gn->type == GEN_URI) {
-		const ASN1_IA5STRING *s = gn->d.ia5;
 		const char *tag = gn->type == GEN_DNS ? "DNS" : gn->type == GEN_EMAIL ? "email" : "URI";
+		size_t t = (size_t)snprintf(out, len, "%s:", tag);
 
-		snprintf(out, len, "%s:%.*s", tag, ASN1_STRING_length(s),
-			 (const char *)ASN1_STRING_get0_data(s));
+		if (t < len)
+			ia5_text(gn->d.ia5, out + t, len - t);
 	} else if (gn->type == GEN_IPADD) {
 		int l = ASN1_STRING_length(gn->d.ip);
 		int fam = l == 4 ? AF_INET : l == 16 ? AF_INET6 : 0;

@@ -426,11 +426,14 @@ static srecv_status tls_attach(srecv_conn *c, const char *host)
 	SSL_set_bio(c->ssl, bio, bio);
 	SSL_set_app_data(c->ssl, c);
 	SSL_set_info_callback(c->ssl, info_cb);
-	snprintf(c->peer_name, sizeof(c->peer_name), "%s", name);
-	c->peer_is_ip = sr_is_ip_literal(name);
+	/* An address in any form getaddrinfo reads ("127.1", "::1%lo") is
+	 * checked as the address it is, in canonical text (dial.c). */
+	c->peer_is_ip = sr_ip_canonical(name, c->peer_name, sizeof(c->peer_name));
+	if (!c->peer_is_ip)
+		snprintf(c->peer_name, sizeof(c->peer_name), "%s", name);
 	vp = SSL_get0_param(c->ssl);
 	if (c->peer_is_ip) {
-		if (!X509_VERIFY_PARAM_set1_ip_asc(vp, name))
+		if (!X509_VERIFY_PARAM_set1_ip_asc(vp, c->peer_name))
 			return ctx_fail(c, SRECV_EUSAGE, "bad IP address to verify");
 	} else {
 		/* OpenSSL 3.0 falls back to the subject CN when a certificate has

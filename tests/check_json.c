@@ -83,7 +83,6 @@ static const char *const valid_utf8[] = {
 	"\xe2\x82\xac",		  /* U+20AC euro sign */
 	"\xed\x9f\xbf",		  /* U+D7FF, just below the surrogates */
 	"\xee\x80\x80",		  /* U+E000, just above them */
-	"\xef\xbb\xbf",		  /* U+FEFF byte order mark */
 	"\xef\xbf\xbd",		  /* U+FFFD itself */
 	"\xef\xbf\xbf",		  /* U+FFFF */
 	"\xf0\x90\x80\x80",	  /* U+10000, lowest 4-byte */
@@ -157,6 +156,71 @@ START_TEST(terminal_text)
 	check_term("\xff\xc3", "\\xff\\xc3");
 	/* our own messages keep their backslashes */
 	check_term("use \\\\ for a backslash", "use \\\\ for a backslash");
+}
+END_TEST
+
+/* Bidirectional and invisible format characters: a certificate name must
+ * not look like another on a screen (U+202E reverses what follows). Each is
+ * escaped on the terminal byte by byte, and in JSON as one \uXXXX. */
+static const unsigned long invisible_cps[] = {
+	0x00ad, 0x061c, 0x180e, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2028, 0x2029,
+	0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064,
+	0x2066, 0x2067, 0x2068, 0x2069, 0x206a, 0x206f, 0xfeff, 0xfff9, 0xfffa, 0xfffb,
+};
+
+/* cp as UTF-8 (2 or 3 bytes: all of these are in the BMP above U+007F). */
+static void utf8(unsigned long cp, unsigned char out[4])
+{
+	if (cp < 0x800) {
+		out[0] = (unsigned char)(0xc0 | (cp >> 6));
+		out[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		out[2] = 0;
+	} else {
+		out[0] = (unsigned char)(0xe0 | (cp >> 12));
+		out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (unsigned char)(0x80 | (cp & 0x3f));
+	}
+	out[3] = 0;
+}
+
+START_TEST(invisible_characters_escaped)
+{
+	unsigned char u[4];
+	char in[32], term[64], json[64];
+	size_t i;
+
+	utf8(invisible_cps[_i], u);
+	/* between an accented letter and a CJK one, which both stay */
+	snprintf(in, sizeof(in), "a\xc3\xa9%s\xe4\xb8\xadz", (char *)u);
+	snprintf(term, sizeof(term), "a\xc3\xa9");
+	for (i = 0; u[i]; i++)
+		snprintf(term + strlen(term), sizeof(term) - strlen(term), "\\x%02x", u[i]);
+	snprintf(term + strlen(term), sizeof(term) - strlen(term), "\xe4\xb8\xadz");
+	check_term(in, term);
+	snprintf(json, sizeof(json), "\"a\xc3\xa9\\u%04lx\xe4\xb8\xadz\"", invisible_cps[_i]);
+	check_json(in, json);
+}
+END_TEST
+
+/* Their neighbours are ordinary text and stay as they are. */
+START_TEST(visible_neighbours_kept)
+{
+	static const char *const kept[] = {
+		"\xc2\xac",	  /* U+00AC not sign, before the soft hyphen */
+		"\xe2\x80\x90", /* U+2010 hyphen, after U+200F */
+		"\xe2\x80\xa7", /* U+2027, before U+2028 */
+		"\xe2\x80\xaf", /* U+202F narrow no-break space, after U+202E */
+		"\xe2\x81\x9f", /* U+205F medium mathematical space */
+		"\xef\xbf\xbc", /* U+FFFC object replacement, after U+FFFB */
+	};
+	char want[16];
+	size_t i;
+
+	for (i = 0; i < N(kept); i++) {
+		check_term(kept[i], kept[i]);
+		snprintf(want, sizeof(want), "\"%s\"", kept[i]);
+		check_json(kept[i], want);
+	}
 }
 END_TEST
 
@@ -351,6 +415,8 @@ int main(void)
 	tcase_add_loop_test(esc, invalid_utf8_replaced, 0, (int)N(invalid_utf8));
 	tcase_add_loop_test(esc, every_high_byte_alone, 0x80, 0x100);
 	tcase_add_test(esc, terminal_text);
+	tcase_add_loop_test(esc, invisible_characters_escaped, 0, (int)N(invisible_cps));
+	tcase_add_test(esc, visible_neighbours_kept);
 	tcase_add_test(rec, record_before_connecting);
 	tcase_add_test(rec, record_ports);
 	tcase_add_test(rec, record_plain_run);

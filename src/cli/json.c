@@ -36,6 +36,21 @@ static int utf8_len(const unsigned char *s, unsigned long *cp)
 	return n;
 }
 
+/*
+ * Characters that change how the text around them looks without being seen
+ * themselves: bidirectional controls (U+202E turns "txt.exe" around), zero
+ * width and joiners, line and paragraph separators, the BOM. A certificate
+ * name holding one could pass for another name on a screen, so they are
+ * escaped like control characters. Unicode's Bidi_Control and
+ * Default_Ignorable sets, the ones a name has no reason to hold.
+ */
+static int invisible(unsigned long cp)
+{
+	return cp == 0x00ad || cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
+	       (cp >= 0x2066 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb);
+}
+
 void json_string(FILE *f, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -59,6 +74,9 @@ void json_string(FILE *f, const char *str)
 			fputc(*s++, f);
 		} else if (*s < 0x20 || *s == 0x7f) {
 			fprintf(f, "\\u%04x", *s++);
+		} else if (invisible(cp)) {
+			fprintf(f, "\\u%04lx", cp); /* all in the BMP: one \u escape */
+			s += n;
 		} else {
 			fwrite(s, 1, (size_t)n, f);
 			s += n;
@@ -81,7 +99,7 @@ void term_string(FILE *f, const char *str)
 
 		/* C1 controls (U+0080-U+009F) are as dangerous as ESC on some
 		 * terminals. A backslash stays as is: our own messages use it. */
-		if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+		if (n == 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || invisible(cp)) {
 			int i, len = n ? n : 1;
 
 			for (i = 0; i < len; i++)

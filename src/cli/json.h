@@ -9,11 +9,13 @@
 
 #include <stdio.h>
 
-/* Write s as a JSON string, or null when s is NULL. */
+/* Write s as a JSON string, or null when s is NULL. Bidirectional and
+ * invisible format characters (U+202E, U+200B, ...) come out as \uXXXX. */
 void json_string(FILE *f, const char *s);
 
 /* Write s for a human on a terminal: valid printable UTF-8 as is; control
- * characters (C0, DEL, C1) and invalid bytes as \xHH (a backslash stays).
+ * characters (C0, DEL, C1), bidirectional and invisible format characters
+ * and invalid bytes as \xHH per byte (a backslash stays).
  * NULL is written as "(none)". Never writes a newline or an escape. */
 void term_string(FILE *f, const char *s);
 
