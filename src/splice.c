@@ -78,7 +78,13 @@ struct sigpipe_guard {
 static void sigpipe_hold(struct sigpipe_guard *g)
 {
 	sigset_t pipe_only, pending;
+	struct sigaction now;
 
+	/* Only the default disposition kills: a caller that ignores SIGPIPE
+	 * (as srecv(1) does) or handles it costs one query, not three calls. */
+	g->active = 0;
+	if (sigaction(SIGPIPE, NULL, &now) != 0 || now.sa_handler != SIG_DFL)
+		return;
 	sigemptyset(&pipe_only);
 	sigaddset(&pipe_only, SIGPIPE);
 	g->active = pthread_sigmask(SIG_BLOCK, &pipe_only, &g->old) == 0 &&
