@@ -60,7 +60,7 @@
 #define FL_SEND 0x10        /* send a request after the handshake */
 #define FL_IP 0x20          /* connect to "127.0.0.1": no SNI, IP SAN check */
 #define FL_TLS13 0x40       /* --tls-min 1.3 */
-#define FL_KEYLOG 0x80      /* --keylog /dev/null */
+#define FL_KEYLOG 0x80      /* --keylog to a private temporary file */
 /* Byte 1: what the server does besides sending the bytes. */
 #define SV_RESET 0x01 /* close with the ClientHello unread: ECONNRESET, no FIN */
 #define SV_BUFMASK 0x06 /* srecv_recv buffer: 1, 100, 4096 or 65536 bytes */
@@ -75,6 +75,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int g_listen = -1;
 static struct sockaddr_un g_addr; /* abstract: sun_path[0] == '\0' */
 static char g_ca[512], g_pin[128];
+/* The key log: a 0600 regular file of our own (libsrecv refuses anything
+ * else, /dev/null included), emptied before each run. */
+static char g_keylog[64];
+static int g_keylog_fd = -1;
+
+static void remove_keylog(void)
+{
+	unlink(g_keylog);
+}
 
 /* ---- deterministic randomness ------------------------------------------ */
 
@@ -274,8 +283,11 @@ static srecv_config *make_config(unsigned fl, unsigned sv)
 						    fl & FL_TLS12 ? "1.2" : NULL);
 	if (fl & FL_ALPN)
 		ok &= srecv_config_set_alpn(cfg, "h2,http/1.1") == SRECV_OK;
-	if (fl & FL_KEYLOG)
-		ok &= srecv_config_set_keylog_file(cfg, "/dev/null") == SRECV_OK;
+	if (fl & FL_KEYLOG) {
+		if (ftruncate(g_keylog_fd, 0) != 0)
+			abort();
+		ok &= srecv_config_set_keylog_file(cfg, g_keylog) == SRECV_OK;
+	}
 	if (!ok)
 		fz_fail(TARGET, "fixed configuration rejected", srecv_config_error(cfg));
 	return cfg;
@@ -447,6 +459,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	if (!RAND_set_rand_method(&g_rand_method))
 		abort();
+	snprintf(g_keylog, sizeof(g_keylog), "/tmp/fuzz_tls_recv-keylog.XXXXXX");
+	g_keylog_fd = mkstemp(g_keylog); /* 0600, ours, one link */
+	if (g_keylog_fd < 0)
+		abort();
+	atexit(remove_keylog);
 	snprintf(g_ca, sizeof(g_ca), "%s/replay-ca.pem", FUZZ_DATA_DIR);
 	/* Without --cacert (-k) the library loads the system store, honouring
 	 * SSL_CERT_FILE/SSL_CERT_DIR: point them at the small replay CA so that
