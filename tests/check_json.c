@@ -375,7 +375,7 @@ START_TEST(verbose_lines_defused)
 	c.san = san;
 	c.san_count = 1;
 	memset(&in, 0, sizeof(in));
-	in.host = "h";
+	in.host = "h\x1b[2J";
 	in.port = "1";
 	in.address = "127.0.0.1";
 	in.connected = 1;
@@ -392,6 +392,7 @@ START_TEST(verbose_lines_defused)
 	fclose(f);
 	ck_assert_ptr_null(strchr(buf, '\x1b'));
 	ck_assert_ptr_null(strchr(buf, '\r'));
+	ck_assert_ptr_nonnull(strstr(buf, "* Resolved h\\x1b[2J in 1.0 ms\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "* Protocol         TLSv1.2\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "* ALPN             h2\\x0d\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "* SNI              (none)\n"));

@@ -45,8 +45,11 @@ void report_connection(FILE *f, const srecv_info *in)
 {
 	size_t i;
 
-	if (in->resolve_ms >= 0)
-		fprintf(f, "* Resolved %s in %.1f ms\n", in->host ? in->host : "", in->resolve_ms);
+	if (in->resolve_ms >= 0) {
+		fputs("* Resolved ", f);
+		term_string(f, in->host ? in->host : "");
+		fprintf(f, " in %.1f ms\n", in->resolve_ms);
+	}
 	if (in->address && !in->connected) {
 		fputs("* Could not connect to ", f);
 		term_string(f, in->host);
