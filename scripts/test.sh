@@ -46,10 +46,17 @@ bash scripts/fuzz.sh 10
 # signals, pins, -k and mutual TLS, misbehaving peers and receive batching
 # are in these four programs. A leak or a memory error makes srecv exit 99,
 # which fails the test that ran it.
-echo "== valgrind (check_cli_plain, check_cli_output, check_cli_verify, check_faults)"
+echo "== valgrind (check_cli_plain, check_cli_output, check_cli_verify, check_cli_names, check_faults)"
 (cd build && SRECV_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full \
 --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect" \
-	ctest --output-on-failure -j"$jobs" -R 'check_cli_(plain|output|verify)|check_faults')
+	ctest --output-on-failure -j"$jobs" -R 'check_cli_(plain|output|verify|names)|check_faults')
+# The library in-process (its public API, no srecv binary): the test program
+# itself under valgrind, unforked so that every allocation is seen.
+echo "== valgrind (check_api in-process)"
+SRECV_BIN=$PWD/build/srecv SRECV_TESTD=$PWD/build/tests/srecv-testd SRECV_CERTS=$PWD/build/certs \
+	CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
+	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+	build/tests/check_api
 if [ "$quick" -eq 0 ]; then
 	# detect_leaks: every allocation must have an owner. halt_on_error keeps
 	# one report per failure readable.
