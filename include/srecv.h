@@ -47,15 +47,23 @@ SRECV_API const char *srecv_version(void);
 SRECV_API const char *srecv_openssl_version(void);
 
 /* ---------------------------------------------------------------------- */
-/* Configuration: settings only, no I/O. Strings are copied. A config may be
- * shared by several connections as long as it outlives them and is not
- * changed while they use it. Setters return SRECV_EUSAGE for a bad value
- * and leave the reason in srecv_config_error(). */
+/* Configuration: settings, copied. Setters return SRECV_EUSAGE for a bad
+ * value and leave the reason in srecv_config_error().
+ * Lifetime: refcounted. srecv_conn_new() takes a reference and the
+ * connection drops it when freed, so the config may be freed right after
+ * srecv_conn_new(); the last reference frees it. Connections of several
+ * threads may share one config.
+ * Freezing: the first srecv_connect() on a connection made from the config
+ * freezes it (connections of other threads may then run on it). A setter
+ * on a frozen config changes nothing and returns SRECV_EUSAGE ("configuration
+ * in use by a connection: settings must come before the first connect").
+ * Settings made after srecv_conn_new() but before that first connect apply. */
 
 typedef struct srecv_config srecv_config;
 
 SRECV_API srecv_config *srecv_config_new(void); /* NULL when out of memory */
-SRECV_API void srecv_config_free(srecv_config *cfg); /* accepts NULL */
+/* Drops the caller's reference (connections keep theirs); accepts NULL. */
+SRECV_API void srecv_config_free(srecv_config *cfg);
 /* Reason of the last failed setter, "" if none. Owned by cfg. */
 SRECV_API const char *srecv_config_error(const srecv_config *cfg);
 
@@ -142,7 +150,8 @@ SRECV_API srecv_status srecv_config_set_keylog_file(srecv_config *cfg, const cha
 
 typedef struct srecv_conn srecv_conn;
 
-/* cfg is borrowed and must outlive the connection. NULL when out of memory. */
+/* Takes a reference to cfg (see Lifetime above): the caller may free its
+ * own at once. NULL when cfg is NULL or out of memory. */
 SRECV_API srecv_conn *srecv_conn_new(const srecv_config *cfg);
 /* Closes without waiting and frees; accepts NULL. */
 SRECV_API void srecv_conn_free(srecv_conn *c);

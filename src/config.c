@@ -29,6 +29,8 @@ srecv_config *srecv_config_new(void)
 
 	if (cfg == NULL)
 		return NULL;
+	atomic_init(&cfg->refs, 1);
+	atomic_init(&cfg->frozen, 0);
 	cfg->connect_ms = 30000;
 	cfg->cancel_fd = -1;
 	cfg->batch_delay_ns = 1000 * 1000; /* 1 ms */
@@ -47,7 +49,8 @@ static void wipe_free(char *secret)
 
 void srecv_config_free(srecv_config *cfg)
 {
-	if (cfg == NULL)
+	/* atomic_fetch_sub returns the count before: 1 means ours was the last. */
+	if (cfg == NULL || atomic_fetch_sub(&cfg->refs, 1) != 1)
 		return;
 	free(cfg->ca_file);
 	free(cfg->ca_path);
@@ -95,12 +98,16 @@ static srecv_status set_file(srecv_config *cfg, char **slot, const char *opt, co
 
 srecv_status srecv_config_set_tls(srecv_config *cfg, int enable)
 {
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	cfg->tls = enable != 0;
 	return SRECV_OK;
 }
 
 srecv_status srecv_config_set_family(srecv_config *cfg, int family)
 {
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	if (family != 0 && family != 4 && family != 6)
 		return sr_cfg_seterr(cfg, "address family must be 0, 4 or 6, not %d", family);
 	cfg->family = family;
@@ -110,6 +117,8 @@ srecv_status srecv_config_set_family(srecv_config *cfg, int family)
 srecv_status srecv_config_set_timeouts(srecv_config *cfg, long connect_ms, long idle_ms,
 				       long total_ms)
 {
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	if (connect_ms < 0 || idle_ms < 0 || total_ms < 0)
 		return sr_cfg_seterr(cfg, "timeouts must not be negative");
 	cfg->connect_ms = connect_ms;
@@ -120,12 +129,16 @@ srecv_status srecv_config_set_timeouts(srecv_config *cfg, long connect_ms, long 
 
 srecv_status srecv_config_set_cancel_fd(srecv_config *cfg, int fd)
 {
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	cfg->cancel_fd = fd < 0 ? -1 : fd;
 	return SRECV_OK;
 }
 
 srecv_status srecv_config_set_batch_delay(srecv_config *cfg, long usec)
 {
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	if (usec < 0 || usec > 1000 * 1000)
 		return sr_cfg_seterr(cfg, "batch delay must be 0 to 1000000 microseconds");
 	cfg->batch_delay_ns = (int64_t)usec * 1000;
@@ -134,6 +147,8 @@ srecv_status srecv_config_set_batch_delay(srecv_config *cfg, long usec)
 
 srecv_status srecv_config_set_resolver(srecv_config *cfg, srecv_resolver_fn fn, void *arg)
 {
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	cfg->resolver = fn;
 	cfg->resolver_arg = arg;
 	return SRECV_OK;
@@ -141,16 +156,22 @@ srecv_status srecv_config_set_resolver(srecv_config *cfg, srecv_resolver_fn fn, 
 
 srecv_status srecv_config_set_ca_file(srecv_config *cfg, const char *path)
 {
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	return set_file(cfg, &cfg->ca_file, "--cacert", path, R_OK);
 }
 
 srecv_status srecv_config_set_ca_path(srecv_config *cfg, const char *dir)
 {
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	return set_file(cfg, &cfg->ca_path, "--capath", dir, R_OK | X_OK);
 }
 
 srecv_status srecv_config_set_servername(srecv_config *cfg, const char *name)
 {
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	/* An empty name would make SSL_set1_host() clear the check (hiredis
 	 * learned this): refuse it rather than verify nothing. */
 	if (name == NULL || *name == '\0')
@@ -162,6 +183,8 @@ srecv_status srecv_config_set_servername(srecv_config *cfg, const char *name)
 
 srecv_status srecv_config_insecure_noverify(srecv_config *cfg)
 {
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	cfg->insecure = 1;
 	return SRECV_OK;
 }
@@ -171,6 +194,8 @@ srecv_status srecv_config_set_pins(srecv_config *cfg, const char *pins)
 	unsigned char(*v)[SR_PIN_LEN] = NULL;
 	size_t n = 0;
 
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	if (sr_pins_parse(pins, &v, &n, cfg->err, sizeof(cfg->err)) != 0)
 		return SRECV_EUSAGE;
 	free(cfg->pins);
@@ -182,8 +207,11 @@ srecv_status srecv_config_set_pins(srecv_config *cfg, const char *pins)
 srecv_status srecv_config_set_keypair(srecv_config *cfg, const char *cert_file,
 				      const char *key_file)
 {
-	srecv_status st = set_file(cfg, &cfg->cert_file, "--cert", cert_file, R_OK);
+	srecv_status st;
 
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
+	st = set_file(cfg, &cfg->cert_file, "--cert", cert_file, R_OK);
 	if (st != SRECV_OK)
 		return st;
 	return set_file(cfg, &cfg->key_file, "--key", key_file ? key_file : cert_file, R_OK);
@@ -206,6 +234,8 @@ srecv_status srecv_config_set_tls_versions(srecv_config *cfg, const char *min, c
 {
 	int lo = TLS1_2_VERSION, hi = 0;
 
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	if (parse_version(min, &lo) != 0)
 		return sr_cfg_seterr(cfg, "--tls-min: '%s' is not a TLS version (1.2 or 1.3)", min);
 	if (parse_version(max, &hi) != 0)
@@ -222,6 +252,8 @@ srecv_status srecv_config_set_ciphers(srecv_config *cfg, const char *tls12, cons
 {
 	srecv_status st;
 
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	if ((tls12 && !*tls12) || (tls13 && !*tls13))
 		return sr_cfg_seterr(cfg, "%s: empty cipher list",
 				     tls12 && !*tls12 ? "--ciphers" : "--tls13-ciphers");
@@ -234,6 +266,8 @@ srecv_status srecv_config_set_alpn(srecv_config *cfg, const char *list)
 	size_t len = list ? strlen(list) : 0, i = 0, o = 0;
 	unsigned char *wire;
 
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	if (len == 0)
 		return sr_cfg_seterr(cfg, "--alpn: empty protocol list");
 	/* Wire format (RFC 7301): each name prefixed by its length, 1-255. */
@@ -263,11 +297,15 @@ srecv_status srecv_config_set_alpn(srecv_config *cfg, const char *list)
 
 srecv_status srecv_config_set_crl_file(srecv_config *cfg, const char *path)
 {
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	return set_file(cfg, &cfg->crl_file, "--crlfile", path, R_OK);
 }
 
 srecv_status srecv_config_set_keylog_file(srecv_config *cfg, const char *path)
 {
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	if (path == NULL || *path == '\0')
 		return sr_cfg_seterr(cfg, "--keylog: empty file name");
 	return set_str(cfg, &cfg->keylog_file, path);
@@ -277,6 +315,8 @@ srecv_status srecv_config_set_key_passphrase(srecv_config *cfg, const char *pass
 {
 	char *copy = NULL;
 
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
 	/* The text is never echoed: an error names only what is wrong with it.
 	 * 1023 bytes: what fits OpenSSL's PEM_BUFSIZE buffer with its NUL. */
 	if (pass != NULL && *pass == '\0')

@@ -62,6 +62,16 @@ srecv_status sr_cfg_seterr(srecv_config *cfg, const char *fmt, ...)
 	return SRECV_EUSAGE;
 }
 
+srecv_status sr_cfg_editable(srecv_config *cfg)
+{
+	if (cfg == NULL)
+		return SRECV_EUSAGE;
+	if (atomic_load(&cfg->frozen))
+		return sr_cfg_seterr(cfg, "configuration in use by a connection: settings must "
+					  "come before the first connect");
+	return SRECV_OK;
+}
+
 const char *sr_sock_strerror(int err)
 {
 	switch (err) {

@@ -7,6 +7,7 @@
 #define SRECV_INT_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <openssl/ssl.h>
@@ -23,6 +24,13 @@
 #define SR_PIN_LEN 32 /* SHA-256 */
 
 struct srecv_config {
+	/* srecv_config_new's reference plus one per connection made from it:
+	 * the last srecv_config_free/srecv_conn_free frees it (atomic, for
+	 * connections in several threads). */
+	atomic_int refs;
+	/* Set by the first srecv_connect: from then on connections of any
+	 * thread may read the config, so setters refuse to change it. */
+	atomic_int frozen;
 	int tls;
 	int family; /* 0, 4 or 6 */
 	long connect_ms, idle_ms, total_ms;
@@ -102,7 +110,7 @@ struct sr_strings {
 };
 
 struct srecv_conn {
-	const srecv_config *cfg; /* borrowed */
+	srecv_config *cfg; /* a counted reference: freed with the connection */
 	const struct sr_transport *ops;
 	int fd; /* owned; -1 when closed */
 	SSL_CTX *ctx; /* owned */
@@ -141,6 +149,9 @@ void sr_seterr(srecv_conn *c, srecv_status st, const char *fmt, ...) SR_PRINTF(3
  * returned, but the connection's status untouched (it stays usable). */
 srecv_status sr_usage(srecv_conn *c, const char *fmt, ...) SR_PRINTF(2, 3);
 srecv_status sr_cfg_seterr(srecv_config *cfg, const char *fmt, ...) SR_PRINTF(2, 3);
+/* Start of every setter: SRECV_OK when cfg may still change, else
+ * SRECV_EUSAGE with the reason in cfg's error (NULL, or frozen). */
+srecv_status sr_cfg_editable(srecv_config *cfg);
 /* strerror() for socket errors, worded for the error line. */
 const char *sr_sock_strerror(int err);
 /* Copy s into c's string store; NULL when s is NULL or out of memory. */

@@ -237,6 +237,85 @@ START_TEST(info_tls_when_enabled_after_conn_new)
 }
 END_TEST
 
+
+/* ---- Library 1.0: a config that owns what it loads ---- */
+
+/* One verified TLS connection on cfg to localhost:port; its bytes must be
+ * exactly want. */
+static void verified_fetch(srecv_config *cfg, const char *port, const char *want)
+{
+	srecv_conn *c = srecv_conn_new(cfg);
+	char buf[64];
+	size_t len;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(srecv_connect(c, "localhost", port) == SRECV_OK, "%s", srecv_error(c));
+	ck_assert_str_eq(srecv_conn_info(c)->verify, "ok");
+	read_all(c, buf, sizeof(buf), &len);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_int_eq(memcmp(buf, want, len), 0);
+	srecv_conn_free(c);
+}
+
+static srecv_config *tls_config(void)
+{
+	srecv_config *cfg = srecv_config_new();
+
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_msg(srecv_config_set_ca_file(cfg, srt_cert("ca.crt")) == SRECV_OK, "%s",
+		      srecv_config_error(cfg));
+	return cfg;
+}
+
+/* The connection holds a reference: the config may go right after
+ * srecv_conn_new (ASan/valgrind see any use after free). */
+START_TEST(config_freed_after_conn_new)
+{
+	srecv_config *cfg = tls_config();
+	srecv_conn *c = srecv_conn_new(cfg);
+	srt_testd d;
+	char buf[16];
+	size_t len;
+
+	srecv_config_free(cfg);
+	srt_testd_startl(&d, GOOD, "--send", "owned", NULL);
+	ck_assert_msg(srecv_connect(c, "localhost", d.portstr) == SRECV_OK, "%s", srecv_error(c));
+	ck_assert_str_eq(srecv_conn_info(c)->verify, "ok");
+	read_all(c, buf, sizeof(buf), &len);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_int_eq(memcmp(buf, "owned", 5), 0);
+	srecv_conn_free(c);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+/* Once a connection ran on it, a config may be read by other threads: a
+ * setter is refused, in words, and changes nothing. */
+START_TEST(setter_after_first_connect_refused)
+{
+	static const char *const words = "configuration in use by a connection: settings must "
+					 "come before the first connect";
+	srecv_config *cfg = tls_config();
+	srt_testd d;
+
+	srt_testd_startl(&d, GOOD, "--send", "one", NULL);
+	verified_fetch(cfg, d.portstr, "one");
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 0), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg), words);
+	ck_assert_int_eq(srecv_config_insecure_noverify(cfg), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_ca_file(cfg, srt_cert("ca.crt")), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 1, 1, 1), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_key_passphrase(cfg, "x"), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg), words);
+	/* and the config is as it was: still TLS, still verified */
+	srt_testd_stop(&d);
+	srt_testd_startl(&d, GOOD, "--send", "two", NULL);
+	verified_fetch(cfg, d.portstr, "two");
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api");
@@ -250,6 +329,8 @@ int main(void)
 	tcase_add_test(tc, recv_fd_into_a_closed_pipe_is_epipe_not_sigpipe);
 	tcase_add_test(tc, recv_fd_leaves_a_callers_pending_sigpipe);
 	tcase_add_test(tc, info_tls_when_enabled_after_conn_new);
+	tcase_add_test(tc, config_freed_after_conn_new);
+	tcase_add_test(tc, setter_after_first_connect_refused);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
 }
