@@ -28,7 +28,6 @@ srecv_conn *srecv_conn_new(const srecv_config *cfg)
 	atomic_fetch_add(&c->cfg->refs, 1);
 	c->ops = cfg->tls ? &sr_transport_tls : &sr_transport_tcp;
 	c->fd = -1;
-	c->keylog_fd = -1;
 	c->splice_pipe[0] = c->splice_pipe[1] = -1;
 	c->info.tls = cfg->tls;
 	c->info.resolve_ms = c->info.connect_ms = c->info.handshake_ms = -1;
@@ -149,8 +148,9 @@ srecv_status srecv_connect(srecv_conn *c, const char *host, const char *port)
 		sr_seterr(c, SRECV_EINTERNAL, "internal error: out of memory");
 		return c->status;
 	}
-	/* Load every file (CA, CRL, key pair) before touching the network. */
-	if (c->cfg->tls && sr_tls_ctx_new(c) != SRECV_OK)
+	/* Files were read by the setters; the TLS context is finished once per
+	 * config, here at its first connect, before touching the network. */
+	if (c->cfg->tls && sr_tls_config_finish(c) != SRECV_OK)
 		return c->status;
 
 	dl.at = sr_deadline_after_ms(c->cfg->connect_ms);

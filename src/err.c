@@ -59,7 +59,24 @@ srecv_status sr_cfg_seterr(srecv_config *cfg, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cfg->err, sizeof(cfg->err), fmt, ap);
 	va_end(ap);
+	cfg->hint = SRECV_HINT_NONE;
 	return SRECV_EUSAGE;
+}
+
+srecv_status sr_cfg_seterr_hint(srecv_config *cfg, srecv_hint hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cfg->err, sizeof(cfg->err), fmt, ap);
+	va_end(ap);
+	cfg->hint = hint;
+	return SRECV_EUSAGE;
+}
+
+srecv_hint srecv_config_hint(const srecv_config *cfg)
+{
+	return cfg ? cfg->hint : SRECV_HINT_NONE;
 }
 
 srecv_status sr_cfg_editable(srecv_config *cfg)

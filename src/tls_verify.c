@@ -13,7 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "srecv_int.h"
+#include "tls.h"
 
 #define PIN_PREFIX "sha256//"
 
@@ -127,7 +127,7 @@ int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, c
 	const char *p = s;
 
 	if (s == NULL || *s == '\0') {
-		snprintf(err, errlen, "--pin: empty pin list");
+		snprintf(err, errlen, "pin list: empty");
 		return -1;
 	}
 	while (*p != '\0') {
@@ -137,7 +137,7 @@ int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, c
 		const size_t b64len = 4 * ((SR_PIN_LEN + 2) / 3); /* 44 */
 
 		if (len < sizeof(PIN_PREFIX) - 1 || strncmp(p, PIN_PREFIX, sizeof(PIN_PREFIX) - 1)) {
-			snprintf(err, errlen, "--pin: '%.*s' is not of the form sha256//BASE64",
+			snprintf(err, errlen, "pin '%.*s' is not of the form sha256//BASE64",
 				 (int)len, p);
 			goto fail;
 		}
@@ -152,7 +152,7 @@ int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, c
 				    (int)b64len) != SR_PIN_LEN + 1 ||
 		    EVP_EncodeBlock(canon, raw, SR_PIN_LEN) != (int)b64len ||
 		    memcmp(canon, p + sizeof(PIN_PREFIX) - 1, b64len) != 0) {
-			snprintf(err, errlen, "--pin: '%.*s' is not a base64 SHA-256 digest", (int)len,
+			snprintf(err, errlen, "pin '%.*s' is not a base64 SHA-256 digest", (int)len,
 				 p);
 			goto fail;
 		}
@@ -173,7 +173,7 @@ int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, c
 			p++;
 	}
 	if (count == 0) {
-		snprintf(err, errlen, "--pin: empty pin list");
+		snprintf(err, errlen, "pin list: empty");
 		goto fail;
 	}
 	*out = v;

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,6 +317,173 @@ START_TEST(setter_after_first_connect_refused)
 }
 END_TEST
 
+/* 50 verified connections in a row on one config: the context (trust
+ * store included) is built once and shared; every one is verified and
+ * brings exactly its bytes. */
+START_TEST(fifty_connections_share_one_config)
+{
+	srecv_config *cfg = tls_config();
+	srt_testd d;
+	int i;
+
+	srt_testd_startl(&d, GOOD, "--send", "shared\\n", NULL);
+	for (i = 0; i < 50; i++)
+		verified_fetch(cfg, d.portstr, "shared\n");
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+/* Connections of two threads on one config, each thread with its own
+ * server (srecv-testd serves one connection at a time). */
+struct worker {
+	srecv_config *cfg;
+	srt_testd d;
+	int ok; /* connections that were verified and brought exactly "thread\n" */
+	char err[256];
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		srecv_conn *c = srecv_conn_new(w->cfg);
+		char buf[64];
+		size_t len = 0, n;
+		srecv_status st = c ? srecv_connect(c, "localhost", w->d.portstr) : SRECV_EINTERNAL;
+
+		while (st == SRECV_OK && len < sizeof(buf) &&
+		       (st = srecv_recv(c, buf + len, sizeof(buf) - len, &n)) == SRECV_OK && n > 0)
+			len += n;
+		if (st == SRECV_OK && len == 7 && memcmp(buf, "thread\n", 7) == 0 &&
+		    strcmp(srecv_conn_info(c)->verify, "ok") == 0)
+			w->ok++;
+		else if (w->err[0] == '\0')
+			snprintf(w->err, sizeof(w->err), "%d: %s", (int)st, c ? srecv_error(c) : "");
+		srecv_conn_free(c);
+	}
+	return NULL;
+}
+
+START_TEST(two_threads_share_one_config)
+{
+	srecv_config *cfg = tls_config();
+	struct worker w[2];
+	pthread_t t[2];
+	int i;
+
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < 2; i++) {
+		w[i].cfg = cfg;
+		srt_testd_startl(&w[i].d, GOOD, "--send", "thread\\n", NULL);
+	}
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		ck_assert_msg(w[i].ok == 20, "thread %d: %d of 20 (%s)", i, w[i].ok, w[i].err);
+		srt_testd_stop(&w[i].d);
+	}
+	srecv_config_free(cfg);
+}
+END_TEST
+
+/* A setter that fails, with the config's words and hint. */
+static void assert_refused(srecv_config *cfg, srecv_status st, const char *err, srecv_hint hint)
+{
+	ck_assert_msg(st == SRECV_EUSAGE, "status %d: %s", (int)st, srecv_config_error(cfg));
+	ck_assert_str_eq(srecv_config_error(cfg), err);
+	ck_assert_int_eq(srecv_config_hint(cfg), hint);
+	ck_assert_ptr_null(strstr(err, "--"));
+}
+
+/* Bad TLS settings are refused by the setter itself, in the library's
+ * words, and the config still works afterwards. */
+START_TEST(bad_tls_settings_refused_at_the_setter)
+{
+	srecv_config *cfg = tls_config();
+	char want[8192], empty[4096];
+	srt_testd d;
+	FILE *f;
+
+	assert_refused(cfg, srecv_config_set_ciphers(cfg, "NOPE", NULL),
+		       "cipher list 'NOPE': no usable cipher: no cipher match", SRECV_HINT_NONE);
+	assert_refused(cfg, srecv_config_set_ciphers(cfg, NULL, "TLS_NO_SUCH_SUITE"),
+		       "TLS 1.3 cipher suites 'TLS_NO_SUCH_SUITE': no usable cipher suite: no "
+		       "cipher match",
+		       SRECV_HINT_NONE);
+	/* the TLS 1.2 list of a refused call is not kept either */
+	assert_refused(cfg, srecv_config_set_ciphers(cfg, "aNULL", "NOPE"),
+		       "TLS 1.3 cipher suites 'NOPE': no usable cipher suite: no cipher match",
+		       SRECV_HINT_NONE);
+	assert_refused(cfg, srecv_config_set_alpn(cfg, "h2,,http/1.1"),
+		       "ALPN protocol names must be 1-255 bytes: 'h2,,http/1.1'", SRECV_HINT_NONE);
+	snprintf(empty, sizeof(empty), "%s/empty.pem", srt_tmpdir());
+	f = fopen(empty, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	snprintf(want, sizeof(want), "CA file '%s': no PEM certificate found", empty);
+	assert_refused(cfg, srecv_config_set_ca_file(cfg, empty), want, SRECV_HINT_NONE);
+	/* a CRL is not a certificate: a CA file of CRLs only trusts nothing */
+	snprintf(want, sizeof(want), "CA file '%s': no PEM certificate found", srt_cert("crl.pem"));
+	assert_refused(cfg, srecv_config_set_ca_file(cfg, srt_cert("crl.pem")), want,
+		       SRECV_HINT_NONE);
+	snprintf(want, sizeof(want), "CRL file '%s': no PEM CRL found", srt_cert("ca.crt"));
+	assert_refused(cfg, srecv_config_set_crl_file(cfg, srt_cert("ca.crt")), want,
+		       SRECV_HINT_NONE);
+	snprintf(want, sizeof(want), "private key '%s' is encrypted and no passphrase was given",
+		 srt_cert("client-enc.key"));
+	assert_refused(cfg,
+		       srecv_config_set_keypair(cfg, srt_cert("client.chain.pem"),
+						srt_cert("client-enc.key")),
+		       want, SRECV_HINT_KEY_ENCRYPTED);
+	snprintf(want, sizeof(want), "client certificate file '%s' holds no private key",
+		 srt_cert("client.crt"));
+	assert_refused(cfg, srecv_config_set_keypair(cfg, srt_cert("client.crt"), NULL), want,
+		       SRECV_HINT_NO_KEY);
+	assert_refused(cfg, srecv_config_set_tls_versions(cfg, "1.3", "1.2"),
+		       "maximum TLS version 1.2 is below the minimum 1.3", SRECV_HINT_NONE);
+	/* none of it stuck: the config still verifies and connects */
+	srt_testd_startl(&d, GOOD, "--send", "still\\n", NULL);
+	verified_fetch(cfg, d.portstr, "still\n");
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
+/* The key pair is read once, by its setter: with the key file gone
+ * unreadable afterwards, two mutual-TLS connections still present it. */
+START_TEST(key_pair_loaded_once)
+{
+	srecv_config *cfg = tls_config();
+	char key[4096];
+	unsigned char *pem;
+	size_t len;
+	srt_testd d;
+	FILE *f;
+
+	snprintf(key, sizeof(key), "%s/client.key", srt_tmpdir());
+	pem = srt_slurp(srt_cert("client.key"), &len);
+	f = fopen(key, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(pem, 1, len, f), len);
+	fclose(f);
+	free(pem);
+	ck_assert_msg(srecv_config_set_keypair(cfg, srt_cert("client.chain.pem"), key) == SRECV_OK,
+		      "%s", srecv_config_error(cfg));
+	ck_assert_int_eq(unlink(key), 0);
+	srt_testd_startl(&d, GOOD, "--client-ca", srt_cert("ca.crt"), "--send", "mutual\\n", NULL);
+	verified_fetch(cfg, d.portstr, "mutual\n");
+	verified_fetch(cfg, d.portstr, "mutual\n");
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api");
@@ -331,6 +499,10 @@ int main(void)
 	tcase_add_test(tc, info_tls_when_enabled_after_conn_new);
 	tcase_add_test(tc, config_freed_after_conn_new);
 	tcase_add_test(tc, setter_after_first_connect_refused);
+	tcase_add_test(tc, fifty_connections_share_one_config);
+	tcase_add_test(tc, two_threads_share_one_config);
+	tcase_add_test(tc, bad_tls_settings_refused_at_the_setter);
+	tcase_add_test(tc, key_pair_loaded_once);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
 }

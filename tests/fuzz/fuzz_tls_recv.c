@@ -45,7 +45,7 @@
 #include "fuzz_check.h"
 #include "fuzz_reports.h"
 #include "report.h"
-#include "srecv_int.h"
+#include "tls.h"
 
 #define TARGET "fuzz_tls_recv"
 
@@ -60,7 +60,7 @@
 #define FL_SEND 0x10        /* send a request after the handshake */
 #define FL_IP 0x20          /* connect to "127.0.0.1": no SNI, IP SAN check */
 #define FL_TLS13 0x40       /* --tls-min 1.3 */
-#define FL_KEYLOG 0x80      /* --keylog /dev/null */
+#define FL_KEYLOG 0x80      /* --keylog /dev/null (refused) */
 /* Byte 1: what the server does besides sending the bytes. */
 #define SV_RESET 0x01 /* close with the ClientHello unread: ECONNRESET, no FIN */
 #define SV_BUFMASK 0x06 /* srecv_recv buffer: 1, 100, 4096 or 65536 bytes */
@@ -274,8 +274,8 @@ static srecv_config *make_config(unsigned fl, unsigned sv)
 						    fl & FL_TLS12 ? "1.2" : NULL);
 	if (fl & FL_ALPN)
 		ok &= srecv_config_set_alpn(cfg, "h2,http/1.1") == SRECV_OK;
-	if (fl & FL_KEYLOG)
-		ok &= srecv_config_set_keylog_file(cfg, "/dev/null") == SRECV_OK;
+	if (fl & FL_KEYLOG) /* a device: refused by the setter, which opens it */
+		ok &= srecv_config_set_keylog_file(cfg, "/dev/null") == SRECV_EUSAGE;
 	if (!ok)
 		fz_fail(TARGET, "fixed configuration rejected", srecv_config_error(cfg));
 	return cfg;
