@@ -246,7 +246,10 @@ typedef struct srecv_info {
 	const char *group;       /* key exchange group ("X25519"), NULL if unknown */
 	const char *alpn;        /* negotiated protocol, NULL if none */
 	const char *sni;         /* name sent, NULL if none */
-	const char *verify;      /* "ok", "skipped (--insecure)", or the failure */
+	/* "ok", "ok (pinned)", the failure, or with srecv_config_insecure_noverify
+	 * "skipped (insecure_noverify)" / "pinned (chain skipped: insecure_noverify)"
+	 * (before 0.3: "skipped (--insecure)", "pinned (chain skipped by --insecure)") */
+	const char *verify;
 	const srecv_cert_info *chain; /* chain[0] is the peer; as the peer sent it */
 	size_t chain_len;
 	/* 1 when SRECV_ETRUNCATED came from a bare TCP FIN without close_notify

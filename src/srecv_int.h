@@ -123,7 +123,7 @@ struct srecv_conn {
 	int batch_drained; /* batch.c: the last read took all that was queued */
 	int batch_strikes, batch_skip; /* batch.c: batch waits in vain, reads to skip */
 	int64_t start_ns; /* srecv_connect's start */
-	int64_t total_at; /* deadline of --max-time, 0 = none */
+	int64_t total_at; /* the total deadline (total_ms), 0 = none */
 	char peer_name[256]; /* name verified: servername or host */
 	int peer_is_ip;
 	struct sr_verify_fail vfail;

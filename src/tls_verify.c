@@ -1,7 +1,7 @@
 /*
  * tls_verify.c - what makes a TLS peer trusted: the verify callback that
  * records the first failure (depth, subject, reason), SPKI pins, and the
- * description of the peer's chain for -v and --info-json. Never weakens a
+ * description of the peer's chain (srecv_conn_info). Never weakens a
  * check by itself; only the config's insecure flag skips chain checks.
  */
 #include <arpa/inet.h>
@@ -277,7 +277,7 @@ int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 			failure_detail(c, x, err, c->vfail.detail, sizeof(c->vfail.detail));
 		}
 	}
-	/* With --insecure the handshake goes on whatever the chain says. */
+	/* With insecure_noverify the handshake goes on whatever the chain says. */
 	return c->cfg->insecure ? 1 : preverify_ok;
 }
 
@@ -316,7 +316,7 @@ srecv_status sr_check_pins(srecv_conn *c, X509 *leaf)
 	}
 	for (i = 0; i < cfg->npins; i++)
 		if (CRYPTO_memcmp(md, cfg->pins[i], SR_PIN_LEN) == 0) {
-			c->info.verify = cfg->insecure ? "pinned (chain skipped by --insecure)"
+			c->info.verify = cfg->insecure ? "pinned (chain skipped: insecure_noverify)"
 						       : "ok (pinned)";
 			return SRECV_OK;
 		}

@@ -296,7 +296,7 @@ static sr_io tls_handshake(srecv_conn *c)
 	fill_session_info(c);
 	if (c->info.chain == NULL)
 		sr_record_chain(c, SSL_get_peer_cert_chain(c->ssl));
-	c->info.verify = c->cfg->insecure ? "skipped (--insecure)" : "ok";
+	c->info.verify = c->cfg->insecure ? "skipped (insecure_noverify)" : "ok";
 	leaf = SSL_get0_peer_certificate(c->ssl);
 	if (leaf == NULL) {
 		/* Only anonymous suites have no certificate; they are not enabled,

@@ -484,6 +484,51 @@ START_TEST(key_pair_loaded_once)
 }
 END_TEST
 
+/* The library's own words: a deadline is named by a hint, not by the
+ * srecv command's option, and a skipped check by the library's function. */
+static void stalled_recv(long idle_ms, long total_ms, const char *want, srecv_hint hint)
+{
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c = srecv_conn_new(cfg);
+	char buf[16];
+	size_t n;
+	srt_testd d;
+	srecv_status st;
+
+	srt_testd_startl(&d, "--send", "x", "--then", "stall", NULL);
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 5000, idle_ms, total_ms), SRECV_OK);
+	ck_assert_int_eq(srecv_connect(c, "127.0.0.1", d.portstr), SRECV_OK);
+	do
+		st = srecv_recv(c, buf, sizeof(buf), &n);
+	while (st == SRECV_OK && n > 0);
+	ck_assert_int_eq(st, SRECV_ETIMEOUT);
+	ck_assert_str_eq(srecv_error(c), want);
+	ck_assert_int_eq(srecv_conn_hint(c), hint);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+}
+
+START_TEST(library_words_for_timeouts_and_insecure)
+{
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	srt_testd d;
+
+	stalled_recv(300, 0, "timeout: no data for 0.3 s", SRECV_HINT_IDLE_TIMEOUT);
+	stalled_recv(0, 300, "timeout: run exceeded 0.3 s", SRECV_HINT_TOTAL_TIMEOUT);
+	srt_testd_startl(&d, GOOD, "--send", "x", NULL);
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_int_eq(srecv_config_insecure_noverify(cfg), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	srecv_config_free(cfg);
+	ck_assert_int_eq(srecv_connect(c, "localhost", d.portstr), SRECV_OK);
+	ck_assert_str_eq(srecv_conn_info(c)->verify, "skipped (insecure_noverify)");
+	srecv_conn_free(c);
+	srt_testd_stop(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api");
@@ -503,6 +548,7 @@ int main(void)
 	tcase_add_test(tc, two_threads_share_one_config);
 	tcase_add_test(tc, bad_tls_settings_refused_at_the_setter);
 	tcase_add_test(tc, key_pair_loaded_once);
+	tcase_add_test(tc, library_words_for_timeouts_and_insecure);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
 }

@@ -159,6 +159,9 @@ static void add_hint_advice(struct run *r, srecv_hint hint)
 	case SRECV_HINT_TLS_VERSION: advice = ": check --tls-min/--tls-max"; break;
 	case SRECV_HINT_KEY_ENCRYPTED: advice = ": give its passphrase with --pass"; break;
 	case SRECV_HINT_NO_KEY: advice = ": give the key with --key"; break;
+	case SRECV_HINT_CONNECT_TIMEOUT: advice = " (--connect-timeout)"; break;
+	case SRECV_HINT_IDLE_TIMEOUT: advice = " (--idle-timeout)"; break;
+	case SRECV_HINT_TOTAL_TIMEOUT: advice = " (--max-time)"; break;
 	default: break; /* CAPATH_UNHASHED: the library's words say it all */
 	}
 	if (advice != NULL)
