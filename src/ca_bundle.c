@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "tls.h"
 
@@ -155,8 +156,12 @@ static int by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type, const X509_NAME *n
 			continue;
 		e->added = 1;
 		x = e->aux ? d2i_X509_AUX(NULL, &p, e->len) : d2i_X509(NULL, &p, e->len);
-		if (x != NULL)
+		/* Extensions cached before other threads can see it: two threads
+		 * caching them at once race (tls_config.c, cache_extensions). */
+		if (x != NULL) {
+			(void)X509_get_extension_flags(x);
 			X509_STORE_add_cert(store, x); /* takes its own reference */
+		}
 		X509_free(x);
 	}
 	pthread_mutex_unlock(&b->lock);

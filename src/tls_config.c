@@ -228,6 +228,23 @@ static int load_certs(X509_STORE *store, const char *path)
 	return n;
 }
 
+/*
+ * OpenSSL caches a certificate's decoded extensions in the X509 object at
+ * its first use, and two threads that first use the same certificate at
+ * once both write that cache while reading it (OpenSSL issue 32609). Our
+ * shared certificates (trust anchors, our own chain) are therefore cached
+ * while only one thread sees them: X509_get_extension_flags(3) does it.
+ * Certificates OpenSSL itself adds later from a CA directory are not ours
+ * to warm.
+ */
+static void cache_extensions(STACK_OF(X509) *certs)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(certs); i++)
+		(void)X509_get_extension_flags(sk_X509_value(certs, i));
+}
+
 srecv_status srecv_config_set_ca_file(srecv_config *cfg, const char *path)
 {
 	struct sr_tls_config *t;
@@ -426,6 +443,9 @@ srecv_status srecv_config_set_keypair(srecv_config *cfg, const char *cert_file,
 		goto out;
 	}
 	SSL_CTX_get0_chain_certs(tmp, &chain);
+	/* shared by every connection: see cache_extensions */
+	(void)X509_get_extension_flags(SSL_CTX_get0_certificate(tmp));
+	cache_extensions(chain);
 	if (SSL_CTX_use_certificate(t->ctx, SSL_CTX_get0_certificate(tmp)) != 1 ||
 	    !SSL_CTX_set1_chain(t->ctx, chain) ||
 	    SSL_CTX_use_PrivateKey(t->ctx, SSL_CTX_get0_privatekey(tmp)) != 1) {
@@ -711,6 +731,7 @@ static srecv_status load_system_store(struct sr_tls_config *t, char *err, size_t
 static srecv_status finish(srecv_config *cfg, char *err, size_t len)
 {
 	struct sr_tls_config *t = tls_of(cfg);
+	STACK_OF(X509) *anchors;
 	srecv_status st = SRECV_OK;
 
 	if (t == NULL) {
@@ -723,6 +744,10 @@ static srecv_status finish(srecv_config *cfg, char *err, size_t len)
 	ERR_clear_error(); /* a missing default location is not an error */
 	if (st != SRECV_OK)
 		return st;
+	anchors = X509_STORE_get1_all_certs(SSL_CTX_get_cert_store(t->ctx));
+	cache_extensions(anchors);
+	sk_X509_pop_free(anchors, X509_free);
+	ERR_clear_error();
 	/* With insecure_noverify the callback still records what failed (for
 	 * -v and the record) but lets the handshake go on. */
 	SSL_CTX_set_verify(t->ctx, cfg->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, sr_verify_cb);

@@ -369,11 +369,20 @@ static void *worker_run(void *arg)
 
 START_TEST(two_threads_share_one_config)
 {
-	srecv_config *cfg = tls_config();
+	srecv_config *cfg;
 	struct worker w[2];
 	pthread_t t[2];
 	int i;
 
+	/* _i 1: no CA file, so the system store: SSL_CERT_FILE, a bundle that
+	 * ca_bundle.c searches lazily, from both threads at once. */
+	if (_i == 0) {
+		cfg = tls_config();
+	} else {
+		ck_assert_int_eq(setenv("SSL_CERT_FILE", srt_cert("bundle.pem"), 1), 0);
+		cfg = srecv_config_new();
+		ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	}
 	memset(w, 0, sizeof(w));
 	for (i = 0; i < 2; i++) {
 		w[i].cfg = cfg;
@@ -387,6 +396,7 @@ START_TEST(two_threads_share_one_config)
 		srt_testd_stop(&w[i].d);
 	}
 	srecv_config_free(cfg);
+	unsetenv("SSL_CERT_FILE");
 }
 END_TEST
 
@@ -545,7 +555,7 @@ int main(void)
 	tcase_add_test(tc, config_freed_after_conn_new);
 	tcase_add_test(tc, setter_after_first_connect_refused);
 	tcase_add_test(tc, fifty_connections_share_one_config);
-	tcase_add_test(tc, two_threads_share_one_config);
+	tcase_add_loop_test(tc, two_threads_share_one_config, 0, 2);
 	tcase_add_test(tc, bad_tls_settings_refused_at_the_setter);
 	tcase_add_test(tc, key_pair_loaded_once);
 	tcase_add_test(tc, library_words_for_timeouts_and_insecure);
