@@ -47,15 +47,23 @@ SRECV_API const char *srecv_version(void);
 SRECV_API const char *srecv_openssl_version(void);
 
 /* ---------------------------------------------------------------------- */
-/* Configuration: settings only, no I/O. Strings are copied. A config may be
- * shared by several connections as long as it outlives them and is not
- * changed while they use it. Setters return SRECV_EUSAGE for a bad value
- * and leave the reason in srecv_config_error(). */
+/* Configuration: settings, copied. Setters return SRECV_EUSAGE for a bad
+ * value and leave the reason in srecv_config_error().
+ * Lifetime: refcounted. srecv_conn_new() takes a reference and the
+ * connection drops it when freed, so the config may be freed right after
+ * srecv_conn_new(); the last reference frees it. Connections of several
+ * threads may share one config.
+ * Freezing: the first srecv_connect() on a connection made from the config
+ * freezes it (connections of other threads may then run on it). A setter
+ * on a frozen config changes nothing and returns SRECV_EUSAGE ("configuration
+ * in use by a connection: settings must come before the first connect").
+ * Settings made after srecv_conn_new() but before that first connect apply. */
 
 typedef struct srecv_config srecv_config;
 
 SRECV_API srecv_config *srecv_config_new(void); /* NULL when out of memory */
-SRECV_API void srecv_config_free(srecv_config *cfg); /* accepts NULL */
+/* Drops the caller's reference (connections keep theirs); accepts NULL. */
+SRECV_API void srecv_config_free(srecv_config *cfg);
 /* Reason of the last failed setter, "" if none. Owned by cfg. */
 SRECV_API const char *srecv_config_error(const srecv_config *cfg);
 
@@ -101,8 +109,17 @@ typedef srecv_status (*srecv_resolver_fn)(void *arg, const char *host, const cha
 SRECV_API srecv_status srecv_config_set_resolver(srecv_config *cfg, srecv_resolver_fn fn,
 						 void *arg);
 
-/* Trust anchors: a PEM file and/or a hashed directory. When neither is set,
- * the system store is used (SSL_CERT_FILE / SSL_CERT_DIR honoured). */
+/*
+ * TLS settings are applied to the config's one TLS context by the setter
+ * itself, so a bad value (or file) fails right there with SRECV_EUSAGE and
+ * leaves the config as it was; every file is read there, once, and never
+ * again by a connection.
+ * Trust anchors: a PEM file and/or a hashed directory. The file is read by
+ * the setter (one holding no certificate is refused); each call adds to the
+ * anchors. The directory is checked by the setter and searched per issuer
+ * later. When neither is set, the system store (SSL_CERT_FILE /
+ * SSL_CERT_DIR honoured) is loaded once per config, at its first connect.
+ */
 SRECV_API srecv_status srecv_config_set_ca_file(srecv_config *cfg, const char *path);
 SRECV_API srecv_status srecv_config_set_ca_path(srecv_config *cfg, const char *dir);
 /* Name sent as SNI and verified in the certificate; default: the host given
@@ -113,24 +130,31 @@ SRECV_API srecv_status srecv_config_set_servername(srecv_config *cfg, const char
 SRECV_API srecv_status srecv_config_insecure_noverify(srecv_config *cfg);
 /* "sha256//BASE64[;sha256//BASE64...]" of the peer's SubjectPublicKeyInfo. */
 SRECV_API srecv_status srecv_config_set_pins(srecv_config *cfg, const char *pins);
-/* Client certificate and key (PEM); key NULL = the key is in cert_file. */
+/* Client certificate (chain) and key (PEM); key NULL = the key is in
+ * cert_file. Both are read and matched by this call: set an encrypted
+ * key's passphrase (srecv_config_set_key_passphrase) before it. Hints
+ * (srecv_config_hint): SRECV_HINT_KEY_ENCRYPTED, SRECV_HINT_NO_KEY. */
 SRECV_API srecv_status srecv_config_set_keypair(srecv_config *cfg, const char *cert_file,
 						const char *key_file);
 /* Protocol range: "1.2" or "1.3", NULL = default (min 1.2, max newest). */
 SRECV_API srecv_status srecv_config_set_tls_versions(srecv_config *cfg, const char *min,
 						     const char *max);
-/* OpenSSL cipher strings for TLS <= 1.2 and for TLS 1.3; NULL = default. */
+/* OpenSSL cipher strings for TLS <= 1.2 and for TLS 1.3; NULL leaves that
+ * one as it is (default: OpenSSL's). A list in which OpenSSL knows no name
+ * is refused, with OpenSSL's reason; unknown names beside known ones are
+ * skipped by OpenSSL. */
 SRECV_API srecv_status srecv_config_set_ciphers(srecv_config *cfg, const char *tls12,
 						const char *tls13);
 /* Comma-separated ALPN protocols to offer ("h2,http/1.1"). */
 SRECV_API srecv_status srecv_config_set_alpn(srecv_config *cfg, const char *list);
-/* Check the chain against every CRL in this PEM file. */
+/* Check the chain against every CRL in this PEM file, read by the setter
+ * (a file holding no CRL is refused). */
 SRECV_API srecv_status srecv_config_set_crl_file(srecv_config *cfg, const char *path);
-/* Append TLS secrets in NSS key-log format to this file. When the
- * connection builds its TLS context the file is created 0600, or appended
- * to only when it is a regular file of ours with one link and no access
- * for group or others; a symbolic link, hard link, FIFO or other user's
- * file is refused (SRECV_EUSAGE). */
+/* Append TLS secrets in NSS key-log format to this file. The setter opens
+ * it, once (the config closes it when freed): it is created 0600, or
+ * appended to only when it is a regular file of ours with one link and no
+ * access for group or others; a symbolic link, hard link, FIFO or other
+ * user's file is refused (SRECV_EUSAGE). */
 SRECV_API srecv_status srecv_config_set_keylog_file(srecv_config *cfg, const char *path);
 
 /* ---------------------------------------------------------------------- */
@@ -142,7 +166,8 @@ SRECV_API srecv_status srecv_config_set_keylog_file(srecv_config *cfg, const cha
 
 typedef struct srecv_conn srecv_conn;
 
-/* cfg is borrowed and must outlive the connection. NULL when out of memory. */
+/* Takes a reference to cfg (see Lifetime above): the caller may free its
+ * own at once. NULL when cfg is NULL or out of memory. */
 SRECV_API srecv_conn *srecv_conn_new(const srecv_config *cfg);
 /* Closes without waiting and frees; accepts NULL. */
 SRECV_API void srecv_conn_free(srecv_conn *c);
@@ -151,8 +176,8 @@ SRECV_API void srecv_conn_free(srecv_conn *c);
  * Resolve host, connect to each address in turn under the connect deadline,
  * and for TLS complete the handshake and every verification. host is a name
  * or an IP literal (without brackets); port a number or service name.
- * Files named in the config (CA, CRL, key pair) are loaded before any
- * network I/O: a bad one fails with SRECV_EUSAGE.
+ * The first connect on a config freezes it (see Freezing above) and, for
+ * TLS, finishes its context (the system trust store when no CA was set).
  */
 SRECV_API srecv_status srecv_connect(srecv_conn *c, const char *host, const char *port);
 
@@ -221,7 +246,10 @@ typedef struct srecv_info {
 	const char *group;       /* key exchange group ("X25519"), NULL if unknown */
 	const char *alpn;        /* negotiated protocol, NULL if none */
 	const char *sni;         /* name sent, NULL if none */
-	const char *verify;      /* "ok", "skipped (--insecure)", or the failure */
+	/* "ok", "ok (pinned)", the failure, or with srecv_config_insecure_noverify
+	 * "skipped (insecure_noverify)" / "pinned (chain skipped: insecure_noverify)"
+	 * (before 0.3: "skipped (--insecure)", "pinned (chain skipped by --insecure)") */
+	const char *verify;
 	const srecv_cert_info *chain; /* chain[0] is the peer; as the peer sent it */
 	size_t chain_len;
 	/* 1 when SRECV_ETRUNCATED came from a bare TCP FIN without close_notify
@@ -242,9 +270,10 @@ SRECV_API const srecv_info *srecv_conn_info(const srecv_conn *c);
 /* Added in 0.2: encrypted private keys and hints about the last error. */
 
 /*
- * Passphrase of an encrypted private key (srecv_config_set_keypair). The
- * library never prompts for one: without it an encrypted key fails with
- * SRECV_EUSAGE and SRECV_HINT_KEY_ENCRYPTED. Copied; the copy is wiped
+ * Passphrase of an encrypted private key, used by srecv_config_set_keypair
+ * (so set it before that call). The library never prompts for one: without
+ * it an encrypted key fails there with SRECV_EUSAGE and
+ * SRECV_HINT_KEY_ENCRYPTED (srecv_config_hint). Copied; the copy is wiped
  * (OPENSSL_cleanse) when replaced or freed. NULL clears it; "" and text
  * longer than 1023 bytes are refused. Never shown in any message.
  */
@@ -269,11 +298,29 @@ typedef enum srecv_hint {
 	SRECV_HINT_NO_KEY = 4,
 	/* Verification found no issuer, and the CA directory holds
 	 * certificates but none under OpenSSL's hash names (openssl rehash). */
-	SRECV_HINT_CAPATH_UNHASHED = 5
+	SRECV_HINT_CAPATH_UNHASHED = 5,
+	/* Added in 0.3: which deadline passed (SRECV_ETIMEOUT), so that a
+	 * program can name its own option for it. The connect deadline
+	 * (srecv_config_set_timeouts connect_ms): */
+	SRECV_HINT_CONNECT_TIMEOUT = 6,
+	/* the idle limit (idle_ms), receiving or sending: */
+	SRECV_HINT_IDLE_TIMEOUT = 7,
+	/* the total deadline (total_ms): */
+	SRECV_HINT_TOTAL_TIMEOUT = 8
 } srecv_hint;
 
 /* The hint for the last failure on c; SRECV_HINT_NONE when there is none. */
 SRECV_API srecv_hint srecv_conn_hint(const srecv_conn *c);
+
+/* ---------------------------------------------------------------------- */
+/* Added in 0.3 */
+
+/*
+ * The hint for the last failed setter on cfg (SRECV_HINT_KEY_ENCRYPTED,
+ * SRECV_HINT_NO_KEY...), beside srecv_config_error(); SRECV_HINT_NONE when
+ * that failure suggests nothing, and for NULL.
+ */
+SRECV_API srecv_hint srecv_config_hint(const srecv_config *cfg);
 
 #ifdef __cplusplus
 }

@@ -13,13 +13,15 @@
  * A file holding anything but certificates (a CRL, say) is loaded the
  * eager way instead, so nothing in it is ignored.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
-#include "srecv_int.h"
+#include "tls.h"
 
 struct entry {
 	unsigned char *der; /* owned (OPENSSL_malloc'd by PEM_read_bio) */
@@ -29,7 +31,12 @@ struct entry {
 	int added;           /* in the store already */
 };
 
+/* One per config, shared by its connections: lookups from several threads
+ * take lock before parsing names or adding certificates (the store locks
+ * only itself, in X509_STORE_add_cert). */
 struct bundle {
+	pthread_mutex_t lock;
+	int lock_ready;
 	struct entry *v; /* owned */
 	size_t n;
 	int names_parsed;
@@ -46,6 +53,8 @@ static void bundle_free(struct bundle *b)
 		X509_NAME_free(b->v[i].subject);
 	}
 	OPENSSL_free(b->v);
+	if (b->lock_ready)
+		pthread_mutex_destroy(&b->lock);
 	OPENSSL_free(b);
 }
 
@@ -131,7 +140,7 @@ static int by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type, const X509_NAME *n
 	size_t i;
 	int any = 0, ok = 0;
 
-	if (b == NULL || type != X509_LU_X509 || name == NULL)
+	if (b == NULL || type != X509_LU_X509 || name == NULL || pthread_mutex_lock(&b->lock) != 0)
 		return 0;
 	if (!b->names_parsed)
 		parse_names(b);
@@ -147,10 +156,15 @@ static int by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type, const X509_NAME *n
 			continue;
 		e->added = 1;
 		x = e->aux ? d2i_X509_AUX(NULL, &p, e->len) : d2i_X509(NULL, &p, e->len);
-		if (x != NULL)
+		/* Extensions cached before other threads can see it: two threads
+		 * caching them at once race (tls_config.c, cache_extensions). */
+		if (x != NULL) {
+			(void)X509_get_extension_flags(x);
 			X509_STORE_add_cert(store, x); /* takes its own reference */
+		}
 		X509_free(x);
 	}
+	pthread_mutex_unlock(&b->lock);
 	ERR_clear_error(); /* a duplicate or a broken entry is not an error here */
 	if (!any || !X509_STORE_lock(store))
 		return 0;
@@ -205,26 +219,28 @@ static int read_bundle(struct bundle *b, const char *path)
 	return all_certs && b->n > 0;
 }
 
-int sr_ca_bundle_add(srecv_conn *c, const char *path)
+int sr_ca_bundle_add(struct sr_tls_config *t, const char *path)
 {
-	X509_STORE *store = SSL_CTX_get_cert_store(c->ctx);
+	X509_STORE *store = SSL_CTX_get_cert_store(t->ctx);
 	struct bundle *b = OPENSSL_zalloc(sizeof(*b));
 	X509_LOOKUP *lu;
 
-	if (b == NULL || !read_bundle(b, path)) {
+	if (b != NULL && pthread_mutex_init(&b->lock, NULL) == 0)
+		b->lock_ready = 1;
+	if (b == NULL || !b->lock_ready || !read_bundle(b, path)) {
 		bundle_free(b);
 		return 0;
 	}
-	if (c->bundle_meth == NULL) {
-		c->bundle_meth = X509_LOOKUP_meth_new("srecv lazy CA bundle");
-		if (c->bundle_meth == NULL ||
-		    !X509_LOOKUP_meth_set_get_by_subject(c->bundle_meth, by_subject) ||
-		    !X509_LOOKUP_meth_set_free(c->bundle_meth, lookup_free)) {
+	if (t->bundle_meth == NULL) {
+		t->bundle_meth = X509_LOOKUP_meth_new("srecv lazy CA bundle");
+		if (t->bundle_meth == NULL ||
+		    !X509_LOOKUP_meth_set_get_by_subject(t->bundle_meth, by_subject) ||
+		    !X509_LOOKUP_meth_set_free(t->bundle_meth, lookup_free)) {
 			bundle_free(b);
 			return 0;
 		}
 	}
-	lu = X509_STORE_add_lookup(store, c->bundle_meth);
+	lu = X509_STORE_add_lookup(store, t->bundle_meth);
 	if (lu == NULL || !X509_LOOKUP_set_method_data(lu, b)) {
 		bundle_free(b);
 		return 0;

@@ -21,10 +21,13 @@ srecv_conn *srecv_conn_new(const srecv_config *cfg)
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	c->cfg = cfg;
+	/* A counted reference, so the caller may free its config at once. The
+	 * count is the only part of a const config that changes (the object
+	 * itself was made non-const by srecv_config_new). */
+	c->cfg = (srecv_config *)cfg;
+	atomic_fetch_add(&c->cfg->refs, 1);
 	c->ops = cfg->tls ? &sr_transport_tls : &sr_transport_tcp;
 	c->fd = -1;
-	c->keylog_fd = -1;
 	c->splice_pipe[0] = c->splice_pipe[1] = -1;
 	c->info.tls = cfg->tls;
 	c->info.resolve_ms = c->info.connect_ms = c->info.handshake_ms = -1;
@@ -52,6 +55,7 @@ void srecv_conn_free(srecv_conn *c)
 			free((void *)c->chain[i].san);
 		free(c->chain);
 	}
+	srecv_config_free(c->cfg); /* our reference; the last one frees it */
 	free(c);
 }
 
@@ -129,6 +133,9 @@ srecv_status srecv_connect(srecv_conn *c, const char *host, const char *port)
 		return c->status;
 	}
 	c->used = 1;
+	/* From here connections (of any thread) read the config: no setter may
+	 * change it any more. */
+	atomic_store(&c->cfg->frozen, 1);
 	/* The transport follows the config as it is now, not as it was at
 	 * srecv_conn_new: setting TLS after creating the connection works. */
 	c->ops = c->cfg->tls ? &sr_transport_tls : &sr_transport_tcp;
@@ -141,8 +148,9 @@ srecv_status srecv_connect(srecv_conn *c, const char *host, const char *port)
 		sr_seterr(c, SRECV_EINTERNAL, "internal error: out of memory");
 		return c->status;
 	}
-	/* Load every file (CA, CRL, key pair) before touching the network. */
-	if (c->cfg->tls && sr_tls_ctx_new(c) != SRECV_OK)
+	/* Files were read by the setters; the TLS context is finished once per
+	 * config, here at its first connect, before touching the network. */
+	if (c->cfg->tls && sr_tls_config_finish(c) != SRECV_OK)
 		return c->status;
 
 	dl.at = sr_deadline_after_ms(c->cfg->connect_ms);

@@ -59,7 +59,34 @@ srecv_status sr_cfg_seterr(srecv_config *cfg, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cfg->err, sizeof(cfg->err), fmt, ap);
 	va_end(ap);
+	cfg->hint = SRECV_HINT_NONE;
 	return SRECV_EUSAGE;
+}
+
+srecv_status sr_cfg_seterr_hint(srecv_config *cfg, srecv_hint hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cfg->err, sizeof(cfg->err), fmt, ap);
+	va_end(ap);
+	cfg->hint = hint;
+	return SRECV_EUSAGE;
+}
+
+srecv_hint srecv_config_hint(const srecv_config *cfg)
+{
+	return cfg ? cfg->hint : SRECV_HINT_NONE;
+}
+
+srecv_status sr_cfg_editable(srecv_config *cfg)
+{
+	if (cfg == NULL)
+		return SRECV_EUSAGE;
+	if (atomic_load(&cfg->frozen))
+		return sr_cfg_seterr(cfg, "configuration in use by a connection: settings must "
+					  "come before the first connect");
+	return SRECV_OK;
 }
 
 const char *sr_sock_strerror(int err)

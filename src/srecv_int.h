@@ -1,15 +1,16 @@
 /*
  * srecv_int.h - private structures of libsrecv, the transport operations
  * table and the sr_* functions shared between files. Not installed; nothing
- * here may leak into include/srecv.h.
+ * here may leak into include/srecv.h. No OpenSSL header: what only the TLS
+ * files need is in tls.h.
  */
 #ifndef SRECV_INT_H
 #define SRECV_INT_H
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
-
-#include <openssl/ssl.h>
 
 #include "srecv.h"
 
@@ -23,6 +24,15 @@
 #define SR_PIN_LEN 32 /* SHA-256 */
 
 struct srecv_config {
+	/* srecv_config_new's reference plus one per connection made from it:
+	 * the last srecv_config_free/srecv_conn_free frees it (atomic, for
+	 * connections in several threads). */
+	atomic_int refs;
+	/* Set by the first srecv_connect: from then on connections of any
+	 * thread may read the config, so setters refuse to change it. */
+	atomic_int frozen;
+	pthread_mutex_t lock; /* tls_config.c: finishing the TLS context, once */
+	int tls_finished; /* under lock: the TLS context is final */
 	int tls;
 	int family; /* 0, 4 or 6 */
 	long connect_ms, idle_ms, total_ms;
@@ -30,22 +40,15 @@ struct srecv_config {
 	int64_t batch_delay_ns; /* batch.c: longest wait for a batch; 0 = off */
 	srecv_resolver_fn resolver; /* NULL = getaddrinfo */
 	void *resolver_arg; /* borrowed */
-	char *ca_file;    /* owned */
-	char *ca_path;    /* owned */
 	char *servername; /* owned */
 	int insecure;
 	unsigned char (*pins)[SR_PIN_LEN]; /* owned */
 	size_t npins;
-	char *cert_file; /* owned */
-	char *key_file;  /* owned */
-	int tls_min, tls_max; /* TLS1_2_VERSION...; 0 = OpenSSL's newest for max */
-	char *ciphers;   /* owned */
-	char *ciphers13; /* owned */
-	unsigned char *alpn; /* owned, wire format (length-prefixed) */
-	size_t alpn_len;
-	char *crl_file;    /* owned */
-	char *keylog_file; /* owned */
-	char *key_pass;    /* owned; wiped with OPENSSL_cleanse when freed */
+	/* owned: files, ciphers, versions, ALPN, key log, all applied to one
+	 * SSL_CTX as they are set (tls_config.c, tls.h); NULL until a TLS
+	 * setter or the first TLS connect. */
+	struct sr_tls_config *tlscfg;
+	srecv_hint hint; /* srecv_config_hint: what the last failed setter suggests */
 	char err[SR_ERRLEN];
 };
 
@@ -102,16 +105,12 @@ struct sr_strings {
 };
 
 struct srecv_conn {
-	const srecv_config *cfg; /* borrowed */
+	srecv_config *cfg; /* a counted reference: freed with the connection */
 	const struct sr_transport *ops;
 	int fd; /* owned; -1 when closed */
-	SSL_CTX *ctx; /* owned */
-	SSL *ssl; /* owned */
-	BIO_METHOD *biometh; /* owned: method of ssl's socket BIO (no SIGPIPE) */
-	X509_LOOKUP_METHOD *bundle_meth; /* owned: ca_bundle.c's lazy lookup; freed after ctx */
-	int keylog_fd; /* owned; -1 = none */
+	struct ssl_st *ssl; /* owned: OpenSSL's SSL, used by the TLS files only */
+	struct bio_method_st *biometh; /* owned: method of ssl's socket BIO (no SIGPIPE) */
 	srecv_hint hint; /* srecv_conn_hint: what the first error suggests */
-	int pass_asked; /* transport_tls.c: OpenSSL asked for the key's passphrase */
 	int cert_requested; /* transport_tls.c: the server sent a CertificateRequest */
 	int splice_pipe[2]; /* owned: srecv_recv_fd's pipe, made on first use; -1 = none */
 	int splice_pipe_size; /* its capacity in bytes */
@@ -124,7 +123,7 @@ struct srecv_conn {
 	int batch_drained; /* batch.c: the last read took all that was queued */
 	int batch_strikes, batch_skip; /* batch.c: batch waits in vain, reads to skip */
 	int64_t start_ns; /* srecv_connect's start */
-	int64_t total_at; /* deadline of --max-time, 0 = none */
+	int64_t total_at; /* the total deadline (total_ms), 0 = none */
 	char peer_name[256]; /* name verified: servername or host */
 	int peer_is_ip;
 	struct sr_verify_fail vfail;
@@ -141,6 +140,12 @@ void sr_seterr(srecv_conn *c, srecv_status st, const char *fmt, ...) SR_PRINTF(3
  * returned, but the connection's status untouched (it stays usable). */
 srecv_status sr_usage(srecv_conn *c, const char *fmt, ...) SR_PRINTF(2, 3);
 srecv_status sr_cfg_seterr(srecv_config *cfg, const char *fmt, ...) SR_PRINTF(2, 3);
+/* The same with a hint for srecv_config_hint (sr_cfg_seterr's is NONE). */
+srecv_status sr_cfg_seterr_hint(srecv_config *cfg, srecv_hint hint, const char *fmt, ...)
+	SR_PRINTF(3, 4);
+/* Start of every setter: SRECV_OK when cfg may still change, else
+ * SRECV_EUSAGE with the reason in cfg's error (NULL, or frozen). */
+srecv_status sr_cfg_editable(srecv_config *cfg);
 /* strerror() for socket errors, worded for the error line. */
 const char *sr_sock_strerror(int err);
 /* Copy s into c's string store; NULL when s is NULL or out of memory. */
@@ -191,27 +196,14 @@ srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr
  * 8 after (splice.c's socket calls too). */
 sr_io sr_sock_fail(srecv_conn *c, int err);
 
-/* transport_tls.c */
-srecv_status sr_tls_ctx_new(srecv_conn *c); /* builds c->ctx from c->cfg */
+/* tls_config.c: finish cfg's TLS context once, at its first TLS connect
+ * (the system trust store when no CA was given, the verify mode); then
+ * every connection makes its SSL from it. The error is set on c. */
+srecv_status sr_tls_config_finish(srecv_conn *c);
+/* tls_config.c: frees cfg->tlscfg (the config's last reference went). */
+void sr_tls_config_free(srecv_config *cfg);
 
-/* ca_bundle.c: search the CA bundle at path lazily from c->ctx's store. 1
- * when set up; 0 when the file is unreadable, empty, or holds more than
- * certificates: the caller then loads it the usual, eager way. */
-int sr_ca_bundle_add(srecv_conn *c, const char *path);
-
-/* transport_tls.c: after an unknown-issuer failure, words for out (or "")
- * when the configured CA directory holds certificates but no hash names;
- * sets SRECV_HINT_CAPATH_UNHASHED then. */
-void sr_capath_note(srecv_conn *c, char *out, size_t len);
-
-/* tls_verify.c */
-
-int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store);
-void sr_verify_message(srecv_conn *c); /* sets the EVERIFY error from c->vfail */
-srecv_status sr_check_pins(srecv_conn *c, X509 *leaf);
-/* Fill c->info.chain from a stack of certificates (peer first). */
-void sr_record_chain(srecv_conn *c, STACK_OF(X509) *chain);
-int sr_spki_pin(X509 *x, char *out, size_t outlen); /* "sha256//BASE64" */
+/* tls_verify.c: parse "sha256//B64[;...]" into *out (owned by the caller). */
 int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, char *err,
 		  size_t errlen);
 

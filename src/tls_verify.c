@@ -1,7 +1,7 @@
 /*
  * tls_verify.c - what makes a TLS peer trusted: the verify callback that
  * records the first failure (depth, subject, reason), SPKI pins, and the
- * description of the peer's chain for -v and --info-json. Never weakens a
+ * description of the peer's chain (srecv_conn_info). Never weakens a
  * check by itself; only the config's insecure flag skips chain checks.
  */
 #include <arpa/inet.h>
@@ -13,7 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "srecv_int.h"
+#include "tls.h"
 
 #define PIN_PREFIX "sha256//"
 
@@ -127,7 +127,7 @@ int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, c
 	const char *p = s;
 
 	if (s == NULL || *s == '\0') {
-		snprintf(err, errlen, "--pin: empty pin list");
+		snprintf(err, errlen, "pin list: empty");
 		return -1;
 	}
 	while (*p != '\0') {
@@ -137,7 +137,7 @@ int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, c
 		const size_t b64len = 4 * ((SR_PIN_LEN + 2) / 3); /* 44 */
 
 		if (len < sizeof(PIN_PREFIX) - 1 || strncmp(p, PIN_PREFIX, sizeof(PIN_PREFIX) - 1)) {
-			snprintf(err, errlen, "--pin: '%.*s' is not of the form sha256//BASE64",
+			snprintf(err, errlen, "pin '%.*s' is not of the form sha256//BASE64",
 				 (int)len, p);
 			goto fail;
 		}
@@ -152,7 +152,7 @@ int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, c
 				    (int)b64len) != SR_PIN_LEN + 1 ||
 		    EVP_EncodeBlock(canon, raw, SR_PIN_LEN) != (int)b64len ||
 		    memcmp(canon, p + sizeof(PIN_PREFIX) - 1, b64len) != 0) {
-			snprintf(err, errlen, "--pin: '%.*s' is not a base64 SHA-256 digest", (int)len,
+			snprintf(err, errlen, "pin '%.*s' is not a base64 SHA-256 digest", (int)len,
 				 p);
 			goto fail;
 		}
@@ -173,7 +173,7 @@ int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, c
 			p++;
 	}
 	if (count == 0) {
-		snprintf(err, errlen, "--pin: empty pin list");
+		snprintf(err, errlen, "pin list: empty");
 		goto fail;
 	}
 	*out = v;
@@ -277,7 +277,7 @@ int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 			failure_detail(c, x, err, c->vfail.detail, sizeof(c->vfail.detail));
 		}
 	}
-	/* With --insecure the handshake goes on whatever the chain says. */
+	/* With insecure_noverify the handshake goes on whatever the chain says. */
 	return c->cfg->insecure ? 1 : preverify_ok;
 }
 
@@ -316,7 +316,7 @@ srecv_status sr_check_pins(srecv_conn *c, X509 *leaf)
 	}
 	for (i = 0; i < cfg->npins; i++)
 		if (CRYPTO_memcmp(md, cfg->pins[i], SR_PIN_LEN) == 0) {
-			c->info.verify = cfg->insecure ? "pinned (chain skipped by --insecure)"
+			c->info.verify = cfg->insecure ? "pinned (chain skipped: insecure_noverify)"
 						       : "ok (pinned)";
 			return SRECV_OK;
 		}

@@ -34,24 +34,29 @@ sr_deadline sr_earliest(sr_deadline a, sr_deadline b)
 	return b.at < a.at ? b : a;
 }
 
+/* The deadline's words, and a hint naming which setting it was (the
+ * caller's program names its own option for it: srecv_conn_hint). */
 static void timeout_error(srecv_conn *c, const sr_deadline *dl)
 {
 	const srecv_config *cfg = c->cfg;
+	srecv_hint hint = SRECV_HINT_TOTAL_TIMEOUT;
 
 	if (strcmp(dl->what, "connect") == 0)
-		sr_seterr(c, SRECV_ETIMEOUT,
-			  "timeout: connection not established within %.3g s (--connect-timeout)",
+		hint = SRECV_HINT_CONNECT_TIMEOUT;
+	else if (strcmp(dl->what, "idle") == 0 || strcmp(dl->what, "send-idle") == 0)
+		hint = SRECV_HINT_IDLE_TIMEOUT;
+	if (c->status == SRECV_OK) /* like the error, the first one stays */
+		c->hint = hint;
+	if (strcmp(dl->what, "connect") == 0)
+		sr_seterr(c, SRECV_ETIMEOUT, "timeout: connection not established within %.3g s",
 			  cfg->connect_ms / 1000.0);
 	else if (strcmp(dl->what, "idle") == 0)
-		sr_seterr(c, SRECV_ETIMEOUT, "timeout: no data for %.3g s (--idle-timeout)",
-			  cfg->idle_ms / 1000.0);
+		sr_seterr(c, SRECV_ETIMEOUT, "timeout: no data for %.3g s", cfg->idle_ms / 1000.0);
 	else if (strcmp(dl->what, "send-idle") == 0)
-		sr_seterr(c, SRECV_ETIMEOUT,
-			  "timeout: peer took none of our data for %.3g s (--idle-timeout)",
+		sr_seterr(c, SRECV_ETIMEOUT, "timeout: peer took none of our data for %.3g s",
 			  cfg->idle_ms / 1000.0);
 	else
-		sr_seterr(c, SRECV_ETIMEOUT, "timeout: run exceeded %.3g s (--max-time)",
-			  cfg->total_ms / 1000.0);
+		sr_seterr(c, SRECV_ETIMEOUT, "timeout: run exceeded %.3g s", cfg->total_ms / 1000.0);
 }
 
 srecv_status sr_poll(srecv_conn *c, struct pollfd *fds, size_t nfds, const sr_deadline *dl,

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +238,307 @@ START_TEST(info_tls_when_enabled_after_conn_new)
 }
 END_TEST
 
+
+/* ---- Library 1.0: a config that owns what it loads ---- */
+
+/* One verified TLS connection on cfg to localhost:port; its bytes must be
+ * exactly want. */
+static void verified_fetch(srecv_config *cfg, const char *port, const char *want)
+{
+	srecv_conn *c = srecv_conn_new(cfg);
+	char buf[64];
+	size_t len;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(srecv_connect(c, "localhost", port) == SRECV_OK, "%s", srecv_error(c));
+	ck_assert_str_eq(srecv_conn_info(c)->verify, "ok");
+	read_all(c, buf, sizeof(buf), &len);
+	ck_assert_uint_eq(len, strlen(want));
+	ck_assert_int_eq(memcmp(buf, want, len), 0);
+	srecv_conn_free(c);
+}
+
+static srecv_config *tls_config(void)
+{
+	srecv_config *cfg = srecv_config_new();
+
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_msg(srecv_config_set_ca_file(cfg, srt_cert("ca.crt")) == SRECV_OK, "%s",
+		      srecv_config_error(cfg));
+	return cfg;
+}
+
+/* The connection holds a reference: the config may go right after
+ * srecv_conn_new (ASan/valgrind see any use after free). */
+START_TEST(config_freed_after_conn_new)
+{
+	srecv_config *cfg = tls_config();
+	srecv_conn *c = srecv_conn_new(cfg);
+	srt_testd d;
+	char buf[16];
+	size_t len;
+
+	srecv_config_free(cfg);
+	srt_testd_startl(&d, GOOD, "--send", "owned", NULL);
+	ck_assert_msg(srecv_connect(c, "localhost", d.portstr) == SRECV_OK, "%s", srecv_error(c));
+	ck_assert_str_eq(srecv_conn_info(c)->verify, "ok");
+	read_all(c, buf, sizeof(buf), &len);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_int_eq(memcmp(buf, "owned", 5), 0);
+	srecv_conn_free(c);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+/* Once a connection ran on it, a config may be read by other threads: a
+ * setter is refused, in words, and changes nothing. */
+START_TEST(setter_after_first_connect_refused)
+{
+	static const char *const words = "configuration in use by a connection: settings must "
+					 "come before the first connect";
+	srecv_config *cfg = tls_config();
+	srt_testd d;
+
+	srt_testd_startl(&d, GOOD, "--send", "one", NULL);
+	verified_fetch(cfg, d.portstr, "one");
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 0), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg), words);
+	ck_assert_int_eq(srecv_config_insecure_noverify(cfg), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_ca_file(cfg, srt_cert("ca.crt")), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 1, 1, 1), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_key_passphrase(cfg, "x"), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg), words);
+	/* and the config is as it was: still TLS, still verified */
+	srt_testd_stop(&d);
+	srt_testd_startl(&d, GOOD, "--send", "two", NULL);
+	verified_fetch(cfg, d.portstr, "two");
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+/* 50 verified connections in a row on one config: the context (trust
+ * store included) is built once and shared; every one is verified and
+ * brings exactly its bytes. */
+START_TEST(fifty_connections_share_one_config)
+{
+	srecv_config *cfg = tls_config();
+	srt_testd d;
+	int i;
+
+	srt_testd_startl(&d, GOOD, "--send", "shared\\n", NULL);
+	for (i = 0; i < 50; i++)
+		verified_fetch(cfg, d.portstr, "shared\n");
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+/* Connections of two threads on one config, each thread with its own
+ * server (srecv-testd serves one connection at a time). */
+struct worker {
+	srecv_config *cfg;
+	srt_testd d;
+	int ok; /* connections that were verified and brought exactly "thread\n" */
+	char err[256];
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		srecv_conn *c = srecv_conn_new(w->cfg);
+		char buf[64];
+		size_t len = 0, n;
+		srecv_status st = c ? srecv_connect(c, "localhost", w->d.portstr) : SRECV_EINTERNAL;
+
+		while (st == SRECV_OK && len < sizeof(buf) &&
+		       (st = srecv_recv(c, buf + len, sizeof(buf) - len, &n)) == SRECV_OK && n > 0)
+			len += n;
+		if (st == SRECV_OK && len == 7 && memcmp(buf, "thread\n", 7) == 0 &&
+		    strcmp(srecv_conn_info(c)->verify, "ok") == 0)
+			w->ok++;
+		else if (w->err[0] == '\0')
+			snprintf(w->err, sizeof(w->err), "%d: %s", (int)st, c ? srecv_error(c) : "");
+		srecv_conn_free(c);
+	}
+	return NULL;
+}
+
+START_TEST(two_threads_share_one_config)
+{
+	srecv_config *cfg;
+	struct worker w[2];
+	pthread_t t[2];
+	int i;
+
+	/* _i 1: no CA file, so the system store: SSL_CERT_FILE, a bundle that
+	 * ca_bundle.c searches lazily, from both threads at once. */
+	if (_i == 0) {
+		cfg = tls_config();
+	} else {
+		ck_assert_int_eq(setenv("SSL_CERT_FILE", srt_cert("bundle.pem"), 1), 0);
+		cfg = srecv_config_new();
+		ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	}
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < 2; i++) {
+		w[i].cfg = cfg;
+		srt_testd_startl(&w[i].d, GOOD, "--send", "thread\\n", NULL);
+	}
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		ck_assert_msg(w[i].ok == 20, "thread %d: %d of 20 (%s)", i, w[i].ok, w[i].err);
+		srt_testd_stop(&w[i].d);
+	}
+	srecv_config_free(cfg);
+	unsetenv("SSL_CERT_FILE");
+}
+END_TEST
+
+/* A setter that fails, with the config's words and hint. */
+static void assert_refused(srecv_config *cfg, srecv_status st, const char *err, srecv_hint hint)
+{
+	ck_assert_msg(st == SRECV_EUSAGE, "status %d: %s", (int)st, srecv_config_error(cfg));
+	ck_assert_str_eq(srecv_config_error(cfg), err);
+	ck_assert_int_eq(srecv_config_hint(cfg), hint);
+	ck_assert_ptr_null(strstr(err, "--"));
+}
+
+/* Bad TLS settings are refused by the setter itself, in the library's
+ * words, and the config still works afterwards. */
+START_TEST(bad_tls_settings_refused_at_the_setter)
+{
+	srecv_config *cfg = tls_config();
+	char want[8192], empty[4096];
+	srt_testd d;
+	FILE *f;
+
+	assert_refused(cfg, srecv_config_set_ciphers(cfg, "NOPE", NULL),
+		       "cipher list 'NOPE': no usable cipher: no cipher match", SRECV_HINT_NONE);
+	assert_refused(cfg, srecv_config_set_ciphers(cfg, NULL, "TLS_NO_SUCH_SUITE"),
+		       "TLS 1.3 cipher suites 'TLS_NO_SUCH_SUITE': no usable cipher suite: no "
+		       "cipher match",
+		       SRECV_HINT_NONE);
+	/* the TLS 1.2 list of a refused call is not kept either */
+	assert_refused(cfg, srecv_config_set_ciphers(cfg, "aNULL", "NOPE"),
+		       "TLS 1.3 cipher suites 'NOPE': no usable cipher suite: no cipher match",
+		       SRECV_HINT_NONE);
+	assert_refused(cfg, srecv_config_set_alpn(cfg, "h2,,http/1.1"),
+		       "ALPN protocol names must be 1-255 bytes: 'h2,,http/1.1'", SRECV_HINT_NONE);
+	snprintf(empty, sizeof(empty), "%s/empty.pem", srt_tmpdir());
+	f = fopen(empty, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	snprintf(want, sizeof(want), "CA file '%s': no PEM certificate found", empty);
+	assert_refused(cfg, srecv_config_set_ca_file(cfg, empty), want, SRECV_HINT_NONE);
+	/* a CRL is not a certificate: a CA file of CRLs only trusts nothing */
+	snprintf(want, sizeof(want), "CA file '%s': no PEM certificate found", srt_cert("crl.pem"));
+	assert_refused(cfg, srecv_config_set_ca_file(cfg, srt_cert("crl.pem")), want,
+		       SRECV_HINT_NONE);
+	snprintf(want, sizeof(want), "CRL file '%s': no PEM CRL found", srt_cert("ca.crt"));
+	assert_refused(cfg, srecv_config_set_crl_file(cfg, srt_cert("ca.crt")), want,
+		       SRECV_HINT_NONE);
+	snprintf(want, sizeof(want), "private key '%s' is encrypted and no passphrase was given",
+		 srt_cert("client-enc.key"));
+	assert_refused(cfg,
+		       srecv_config_set_keypair(cfg, srt_cert("client.chain.pem"),
+						srt_cert("client-enc.key")),
+		       want, SRECV_HINT_KEY_ENCRYPTED);
+	snprintf(want, sizeof(want), "client certificate file '%s' holds no private key",
+		 srt_cert("client.crt"));
+	assert_refused(cfg, srecv_config_set_keypair(cfg, srt_cert("client.crt"), NULL), want,
+		       SRECV_HINT_NO_KEY);
+	assert_refused(cfg, srecv_config_set_tls_versions(cfg, "1.3", "1.2"),
+		       "maximum TLS version 1.2 is below the minimum 1.3", SRECV_HINT_NONE);
+	/* none of it stuck: the config still verifies and connects */
+	srt_testd_startl(&d, GOOD, "--send", "still\\n", NULL);
+	verified_fetch(cfg, d.portstr, "still\n");
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
+/* The key pair is read once, by its setter: with the key file gone
+ * unreadable afterwards, two mutual-TLS connections still present it. */
+START_TEST(key_pair_loaded_once)
+{
+	srecv_config *cfg = tls_config();
+	char key[4096];
+	unsigned char *pem;
+	size_t len;
+	srt_testd d;
+	FILE *f;
+
+	snprintf(key, sizeof(key), "%s/client.key", srt_tmpdir());
+	pem = srt_slurp(srt_cert("client.key"), &len);
+	f = fopen(key, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(pem, 1, len, f), len);
+	fclose(f);
+	free(pem);
+	ck_assert_msg(srecv_config_set_keypair(cfg, srt_cert("client.chain.pem"), key) == SRECV_OK,
+		      "%s", srecv_config_error(cfg));
+	ck_assert_int_eq(unlink(key), 0);
+	srt_testd_startl(&d, GOOD, "--client-ca", srt_cert("ca.crt"), "--send", "mutual\\n", NULL);
+	verified_fetch(cfg, d.portstr, "mutual\n");
+	verified_fetch(cfg, d.portstr, "mutual\n");
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
+/* The library's own words: a deadline is named by a hint, not by the
+ * srecv command's option, and a skipped check by the library's function. */
+static void stalled_recv(long idle_ms, long total_ms, const char *want, srecv_hint hint)
+{
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c = srecv_conn_new(cfg);
+	char buf[16];
+	size_t n;
+	srt_testd d;
+	srecv_status st;
+
+	srt_testd_startl(&d, "--send", "x", "--then", "stall", NULL);
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 5000, idle_ms, total_ms), SRECV_OK);
+	ck_assert_int_eq(srecv_connect(c, "127.0.0.1", d.portstr), SRECV_OK);
+	do
+		st = srecv_recv(c, buf, sizeof(buf), &n);
+	while (st == SRECV_OK && n > 0);
+	ck_assert_int_eq(st, SRECV_ETIMEOUT);
+	ck_assert_str_eq(srecv_error(c), want);
+	ck_assert_int_eq(srecv_conn_hint(c), hint);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+}
+
+START_TEST(library_words_for_timeouts_and_insecure)
+{
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	srt_testd d;
+
+	stalled_recv(300, 0, "timeout: no data for 0.3 s", SRECV_HINT_IDLE_TIMEOUT);
+	stalled_recv(0, 300, "timeout: run exceeded 0.3 s", SRECV_HINT_TOTAL_TIMEOUT);
+	srt_testd_startl(&d, GOOD, "--send", "x", NULL);
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_int_eq(srecv_config_insecure_noverify(cfg), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	srecv_config_free(cfg);
+	ck_assert_int_eq(srecv_connect(c, "localhost", d.portstr), SRECV_OK);
+	ck_assert_str_eq(srecv_conn_info(c)->verify, "skipped (insecure_noverify)");
+	srecv_conn_free(c);
+	srt_testd_stop(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api");
@@ -250,6 +552,13 @@ int main(void)
 	tcase_add_test(tc, recv_fd_into_a_closed_pipe_is_epipe_not_sigpipe);
 	tcase_add_test(tc, recv_fd_leaves_a_callers_pending_sigpipe);
 	tcase_add_test(tc, info_tls_when_enabled_after_conn_new);
+	tcase_add_test(tc, config_freed_after_conn_new);
+	tcase_add_test(tc, setter_after_first_connect_refused);
+	tcase_add_test(tc, fifty_connections_share_one_config);
+	tcase_add_loop_test(tc, two_threads_share_one_config, 0, 2);
+	tcase_add_test(tc, bad_tls_settings_refused_at_the_setter);
+	tcase_add_test(tc, key_pair_loaded_once);
+	tcase_add_test(tc, library_words_for_timeouts_and_insecure);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
 }

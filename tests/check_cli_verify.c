@@ -301,7 +301,7 @@ START_TEST(pin_malformed_is_usage_error)
 
 	srt_run(&r, args, NULL);
 	ck_assert_int_eq(r.code, 2);
-	ck_assert_str_eq(r.err, "srecv: --pin: 'sha1//AAAA' is not of the form sha256//BASE64\n");
+	ck_assert_str_eq(r.err, "srecv: --pin: pin 'sha1//AAAA' is not of the form sha256//BASE64\n");
 	srt_result_free(&r);
 }
 END_TEST

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "opts.h"
+#include "srt.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -590,18 +591,20 @@ END_TEST
 
 START_TEST(apply_passes_library_errors)
 {
+	const char *flag = NULL;
 	struct srecv_opts o;
 	srecv_config *cfg = srecv_config_new();
 
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert_int_eq(PARSE(&o, "--tls", "--tls-min", "1.1", "h:1"), 0);
-	ck_assert_int_eq(opts_apply(&o, cfg), SRECV_EUSAGE);
-	ck_assert_str_eq(srecv_config_error(cfg),
-			 "--tls-min: '1.1' is not a TLS version (1.2 or 1.3)");
+	ck_assert_int_eq(opts_apply(&o, cfg, &flag), SRECV_EUSAGE);
+	ck_assert_str_eq(flag, "--tls-min");
+	ck_assert_str_eq(srecv_config_error(cfg), "minimum TLS version '1.1' is not 1.2 or 1.3");
 	opts_free(&o);
 	ck_assert_int_eq(PARSE(&o, "--tls", "--servername", "", "h:1"), 0);
-	ck_assert_int_eq(opts_apply(&o, cfg), SRECV_EUSAGE);
-	ck_assert_str_eq(srecv_config_error(cfg), "--servername: empty name");
+	ck_assert_int_eq(opts_apply(&o, cfg, &flag), SRECV_EUSAGE);
+	ck_assert_str_eq(flag, "--servername");
+	ck_assert_str_eq(srecv_config_error(cfg), "server name: empty");
 	opts_free(&o);
 	srecv_config_free(cfg);
 }
@@ -609,22 +612,28 @@ END_TEST
 
 START_TEST(apply_good_settings)
 {
+	const char *flag = NULL;
+	char keys[4096];
 	struct srecv_opts o;
 	srecv_config *cfg = srecv_config_new();
 
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert_int_eq(PARSE(&o, "-4", "--idle-timeout", "3", "h:1"), 0);
-	ck_assert_int_eq(opts_apply(&o, cfg), SRECV_OK);
+	ck_assert_int_eq(opts_apply(&o, cfg, &flag), SRECV_OK);
 	opts_free(&o);
 	/* SSLKEYLOGFILE is taken when --keylog is not given (TLS only) */
-	setenv("SSLKEYLOGFILE", "/tmp/srecv-check-opts-keys.log", 1);
+	/* (the key log is opened by its setter: a file of this test's own) */
+	snprintf(keys, sizeof(keys), "%s/keys.log", srt_tmpdir());
+	setenv("SSLKEYLOGFILE", keys, 1);
 	ck_assert_int_eq(PARSE(&o, "--tls", "-k", "--alpn", "h2,http/1.1", "--tls-min", "1.3",
 			       "h:1"),
 			 0);
-	ck_assert_msg(opts_apply(&o, cfg) == SRECV_OK, "%s", srecv_config_error(cfg));
+	ck_assert_msg(opts_apply(&o, cfg, &flag) == SRECV_OK, "%s", srecv_config_error(cfg));
 	opts_free(&o);
 	unsetenv("SSLKEYLOGFILE");
+	ck_assert_int_eq(srt_file_size(keys), 0);
 	srecv_config_free(cfg);
+	srt_tmpdir_cleanup();
 }
 END_TEST
 

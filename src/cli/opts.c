@@ -728,43 +728,55 @@ const char *opts_keylog(const struct srecv_opts *o)
 	return keylog;
 }
 
-srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg)
+srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg, const char **flag)
 {
 	srecv_status st;
 	const char *keylog = opts_keylog(o);
 
-#define TRY(call)                               \
-	do {                                    \
-		if ((st = (call)) != SRECV_OK)  \
-			return st;              \
+	/* The library speaks of "CA file 'x'"; the flag is ours to add. The
+	 * key pair, key log and passphrase errors name their file already. */
+#define TRY(name, call)                                 \
+	do {                                            \
+		*flag = (name);                         \
+		if ((st = (call)) != SRECV_OK)          \
+			return st;                      \
 	} while (0)
-	TRY(srecv_config_set_tls(cfg, o->tls));
-	TRY(srecv_config_set_family(cfg, o->family));
-	TRY(srecv_config_set_timeouts(cfg, o->connect_ms, o->idle_ms, o->total_ms));
+	TRY(NULL, srecv_config_set_tls(cfg, o->tls));
+	TRY(NULL, srecv_config_set_family(cfg, o->family));
+	TRY(NULL, srecv_config_set_timeouts(cfg, o->connect_ms, o->idle_ms, o->total_ms));
+	*flag = NULL;
 	if (!o->tls)
 		return SRECV_OK;
 	if (o->cacert)
-		TRY(srecv_config_set_ca_file(cfg, o->cacert));
+		TRY("--cacert", srecv_config_set_ca_file(cfg, o->cacert));
 	if (o->capath)
-		TRY(srecv_config_set_ca_path(cfg, o->capath));
+		TRY("--capath", srecv_config_set_ca_path(cfg, o->capath));
 	if (o->servername)
-		TRY(srecv_config_set_servername(cfg, o->servername));
+		TRY("--servername", srecv_config_set_servername(cfg, o->servername));
 	if (o->insecure)
-		TRY(srecv_config_insecure_noverify(cfg));
+		TRY("--insecure", srecv_config_insecure_noverify(cfg));
 	if (o->pins)
-		TRY(srecv_config_set_pins(cfg, o->pins));
-	if (o->cert) /* key NULL: the library takes it from the --cert file */
-		TRY(srecv_config_set_keypair(cfg, o->cert, o->key));
-	if (o->tls_min || o->tls_max)
-		TRY(srecv_config_set_tls_versions(cfg, o->tls_min, o->tls_max));
-	if (o->ciphers || o->ciphers13)
-		TRY(srecv_config_set_ciphers(cfg, o->ciphers, o->ciphers13));
+		TRY("--pin", srecv_config_set_pins(cfg, o->pins));
+	/* key NULL: the library takes it from the --cert file. The passphrase
+	 * (--pass) was set before: the key is loaded right here. */
+	if (o->cert)
+		TRY(NULL, srecv_config_set_keypair(cfg, o->cert, o->key));
+	/* One bound at a time, so an error belongs to one flag. */
+	if (o->tls_min)
+		TRY("--tls-min", srecv_config_set_tls_versions(cfg, o->tls_min, NULL));
+	if (o->tls_max)
+		TRY("--tls-max", srecv_config_set_tls_versions(cfg, o->tls_min, o->tls_max));
+	if (o->ciphers)
+		TRY("--ciphers", srecv_config_set_ciphers(cfg, o->ciphers, NULL));
+	if (o->ciphers13)
+		TRY("--tls13-ciphers", srecv_config_set_ciphers(cfg, NULL, o->ciphers13));
 	if (o->alpn)
-		TRY(srecv_config_set_alpn(cfg, o->alpn));
+		TRY("--alpn", srecv_config_set_alpn(cfg, o->alpn));
 	if (o->crlfile)
-		TRY(srecv_config_set_crl_file(cfg, o->crlfile));
+		TRY("--crlfile", srecv_config_set_crl_file(cfg, o->crlfile));
 	if (keylog)
-		TRY(srecv_config_set_keylog_file(cfg, keylog));
+		TRY(NULL, srecv_config_set_keylog_file(cfg, keylog));
 #undef TRY
+	*flag = NULL;
 	return SRECV_OK;
 }

@@ -68,9 +68,11 @@ int opts_unescape(const char *s, char **out, size_t *len, char *err, size_t errl
 int opts_progress(const struct srecv_opts *o, int stderr_tty, int stdout_is_that_tty);
 
 /* Push the options into cfg (SSLKEYLOGFILE included when --keylog is not
- * given, TLS only). SRECV_OK or the setter's status, with the reason in
- * srecv_config_error(cfg). */
-srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg);
+ * given, TLS only). Files are read and the key log opened here. SRECV_OK or
+ * the setter's status, with the reason in srecv_config_error(cfg) and the
+ * option it was applying in *flag (NULL when the reason names it already).
+ * A key passphrase must be in cfg before (srecv_config_set_key_passphrase). */
+srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg, const char **flag);
 
 /* The key log file the run will write: --keylog, else a non-empty
  * SSLKEYLOGFILE; NULL without --tls or when neither is given. */

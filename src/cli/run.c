@@ -146,8 +146,31 @@ static srecv_status apply_pass(struct run *r)
 	return st;
 }
 
+/* The option to change for what the library's error suggests, appended to
+ * the error line (the library names no flags: srecv_conn_hint(3) for a
+ * connection, srecv_config_hint for a setter). */
+static void add_hint_advice(struct run *r, srecv_hint hint)
+{
+	const char *advice = NULL;
+	size_t used = strlen(r->err);
+
+	switch (hint) {
+	case SRECV_HINT_CLIENT_CERT: advice = ": give one with --cert/--key"; break;
+	case SRECV_HINT_TLS_VERSION: advice = ": check --tls-min/--tls-max"; break;
+	case SRECV_HINT_KEY_ENCRYPTED: advice = ": give its passphrase with --pass"; break;
+	case SRECV_HINT_NO_KEY: advice = ": give the key with --key"; break;
+	case SRECV_HINT_CONNECT_TIMEOUT: advice = " (--connect-timeout)"; break;
+	case SRECV_HINT_IDLE_TIMEOUT: advice = " (--idle-timeout)"; break;
+	case SRECV_HINT_TOTAL_TIMEOUT: advice = " (--max-time)"; break;
+	default: break; /* CAPATH_UNHASHED: the library's words say it all */
+	}
+	if (advice != NULL)
+		snprintf(r->err + used, sizeof(r->err) - used, "%s", advice);
+}
+
 int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 {
+	const char *flag = NULL;
 	srecv_status st;
 
 	if (opts_parse(&r->o, argc, argv, r->err, sizeof(r->err)) != 0) {
@@ -173,11 +196,16 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 		return run_finish(r, SRECV_EOUTPUT);
 	if (srecv_config_set_cancel_fd(r->cfg, cancel_fd) != SRECV_OK)
 		return fail(r, SRECV_EINTERNAL, "internal error: %s", srecv_config_error(r->cfg));
-	st = opts_apply(&r->o, r->cfg);
-	if (st != SRECV_OK)
-		return fail(r, st, "%s", srecv_config_error(r->cfg));
+	/* The passphrase first: the key pair is loaded by its setter. */
 	if ((st = apply_pass(r)) != SRECV_OK)
 		return run_finish(r, st);
+	st = opts_apply(&r->o, r->cfg, &flag);
+	if (st != SRECV_OK) {
+		snprintf(r->err, sizeof(r->err), "%s%s%s", flag ? flag : "", flag ? ": " : "",
+			 srecv_config_error(r->cfg));
+		add_hint_advice(r, srecv_config_hint(r->cfg));
+		return run_finish(r, st);
+	}
 	r->doing = "opening --send-file";
 	if (open_send_file(r) != 0)
 		return run_finish(r, SRECV_EUSAGE);
@@ -376,24 +404,6 @@ static int ending_signal(const struct run *r, srecv_status st)
 	return sig;
 }
 
-/* The option to change for what the library's error suggests, appended to
- * the error line (the library names no flags: srecv_conn_hint(3)). */
-static void add_hint_advice(struct run *r)
-{
-	const char *advice = NULL;
-	size_t used = strlen(r->err);
-
-	switch (r->conn ? srecv_conn_hint(r->conn) : SRECV_HINT_NONE) {
-	case SRECV_HINT_CLIENT_CERT: advice = ": give one with --cert/--key"; break;
-	case SRECV_HINT_TLS_VERSION: advice = ": check --tls-min/--tls-max"; break;
-	case SRECV_HINT_KEY_ENCRYPTED: advice = ": give its passphrase with --pass"; break;
-	case SRECV_HINT_NO_KEY: advice = ": give the key with --key"; break;
-	default: break; /* CAPATH_UNHASHED: the library's words say it all */
-	}
-	if (advice != NULL)
-		snprintf(r->err + used, sizeof(r->err) - used, "%s", advice);
-}
-
 /* A run that failed once the --max-time deadline had passed (the timer's
  * cancel, an interrupted open, read or write) failed by timing out: say
  * where it was. A blocked splice(2) does not say whether it waited for the
@@ -434,7 +444,7 @@ int run_finish(struct run *r, srecv_status st)
 		snprintf(r->err, sizeof(r->err), "%s",
 			 r->conn && *srecv_error(r->conn) ? srecv_error(r->conn)
 							   : srecv_status_str(st));
-		add_hint_advice(r);
+		add_hint_advice(r, r->conn ? srecv_conn_hint(r->conn) : SRECV_HINT_NONE);
 	}
 	if (st == SRECV_ETRUNCATED && r->o.allow_truncation && in &&
 	    in->eof_without_close_notify == 1 && sig == 0) {

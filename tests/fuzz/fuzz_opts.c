@@ -134,8 +134,8 @@ static void fuzz_pins(const char *s)
 			check(found, "accepted pin is the canonical encoding of its digest", s);
 		}
 	} else {
-		check(strncmp(srecv_config_error(cfg), "--pin: ", 7) == 0, "pin error names --pin",
-		      s);
+		check(strncmp(srecv_config_error(cfg), "pin ", 4) == 0,
+		      "pin error in the library's words (\"pin ...\")", s);
 	}
 	srecv_config_free(cfg);
 }
@@ -163,13 +163,17 @@ static void fuzz_argv(int argc, char **argv)
 
 	if (rc == 0 && !o.help && !o.version) {
 		srecv_config *cfg = srecv_config_new();
+		const char *flag = NULL;
 
 		check(o.host != NULL && o.port != NULL, "parsed argv has HOST:PORT", err);
 		check(!o.have_send || o.send_data != NULL, "--send has data", err);
 		if (cfg == NULL)
 			abort();
-		/* File options are only access()-checked here: nothing is opened. */
-		(void)opts_apply(&o, cfg);
+		/* The setters read the files they are given; a key log would be
+		 * created, so none is applied here. */
+		o.keylog = NULL;
+		unsetenv("SSLKEYLOGFILE");
+		(void)opts_apply(&o, cfg, &flag);
 		(void)opts_progress(&o, 1, 1);
 		srecv_config_free(cfg);
 	} else if (rc != 0) {

@@ -45,7 +45,7 @@
 #include "fuzz_check.h"
 #include "fuzz_reports.h"
 #include "report.h"
-#include "srecv_int.h"
+#include "tls.h"
 
 #define TARGET "fuzz_tls_recv"
 

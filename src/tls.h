@@ -1,0 +1,56 @@
+/*
+ * tls.h - private to the TLS files (tls_config.c, transport_tls.c,
+ * tls_verify.c, ca_bundle.c): the OpenSSL half of a config, and the
+ * functions they share. The only header that brings in OpenSSL; nothing
+ * outside those files includes it.
+ */
+#ifndef SRECV_TLS_H
+#define SRECV_TLS_H
+
+#include <openssl/ssl.h>
+
+#include "srecv_int.h"
+
+/*
+ * A config's TLS context, built once and shared by every connection made
+ * from the config (SSL_new per connection). Made by the first TLS setter;
+ * each setter applies its value to ctx at once, so a bad value fails there.
+ * openssl-threads(7): a factory SSL_CTX must not change once SSL objects
+ * are made from it, hence the config's freeze; what is left (the system
+ * trust store, the verify mode) is finished under the config's lock at the
+ * first connect.
+ */
+struct sr_tls_config {
+	SSL_CTX *ctx; /* owned */
+	X509_LOOKUP_METHOD *bundle_meth; /* owned: ca_bundle.c's lazy lookup; freed after ctx */
+	int trust_set; /* a CA file or directory was loaded: no system store */
+	int capath_unhashed; /* the CA directory holds certificates, no hash names */
+	char *ca_path; /* owned: the CA directory, for the note above */
+	char *ciphers, *ciphers13; /* owned: the lists last set, to undo a half-failed call */
+	char *key_pass; /* owned; wiped with OPENSSL_cleanse when freed */
+	int pass_asked; /* a setter's key load asked for the passphrase */
+	int keylog_fd; /* owned: the key log, opened by its setter; -1 = none */
+};
+
+/* ca_bundle.c: search the CA bundle at path lazily from t->ctx's store. 1
+ * when set up; 0 when the file is unreadable, empty, or holds more than
+ * certificates: the caller then loads it the usual, eager way. */
+int sr_ca_bundle_add(struct sr_tls_config *t, const char *path);
+
+/* tls_config.c: after an unknown-issuer failure, words for out (or "")
+ * when the configured CA directory holds certificates but no hash names;
+ * sets SRECV_HINT_CAPATH_UNHASHED then. */
+void sr_capath_note(srecv_conn *c, char *out, size_t len);
+
+/* transport_tls.c: the newest OpenSSL error's reason text, or fallback. */
+const char *sr_ossl_reason(const char *fallback);
+
+/* tls_verify.c */
+int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store);
+void sr_verify_message(srecv_conn *c); /* sets the EVERIFY error from c->vfail */
+srecv_status sr_check_pins(srecv_conn *c, X509 *leaf);
+/* Fill c->info.chain from a stack of certificates (peer first). */
+void sr_record_chain(srecv_conn *c, STACK_OF(X509) *chain);
+int sr_spki_pin(X509 *x, char *out, size_t outlen); /* "sha256//BASE64" */
+
+#endif /* SRECV_TLS_H */
