@@ -12,6 +12,8 @@
 #   ms/conn     wall time of --conns sequential 1 KiB connections / --conns
 #   ratio       GiB/s / the best peer's GiB/s in the same section
 #   sender %    sender user+sys / receiver wall: near 100, the sender is the limit
+# Then verified full handshakes per second in one process: libsrecv
+# (tests/bench_handshakes.c, one shared config) against openssl s_time -new.
 #
 # Before the rounds, every receiver is checked once: the exact byte count and
 # the same SHA-256 for an odd-sized stream of the test pattern, a few 1 KiB
@@ -107,15 +109,14 @@ install_tools() {
 build_srecv() {
 	local log=$BUILD/bench-build.log
 	mkdir -p "$BUILD"
-	if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-		say "configuring $BUILD (Release)"
-		if ! cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$log" 2>&1; then
-			bash "$ROOT/scripts/setup.sh" >&2
-			cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$log" 2>&1 ||
-				{ cat "$log" >&2; die "cmake configure failed"; }
-		fi
+	# Configured every time: a build dir from an older tree lacks new targets.
+	say "configuring $BUILD (Release)"
+	if ! cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$log" 2>&1; then
+		bash "$ROOT/scripts/setup.sh" >&2
+		cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$log" 2>&1 ||
+			{ cat "$log" >&2; die "cmake configure failed"; }
 	fi
-	cmake --build "$BUILD" -j2 --target srecv srecv-testd certs >"$log" 2>&1 ||
+	cmake --build "$BUILD" -j2 --target srecv srecv-testd certs bench_handshakes >"$log" 2>&1 ||
 		{ tail -n 30 "$log" >&2; die "build failed"; }
 }
 
@@ -126,7 +127,8 @@ SRECV=$BUILD/srecv
 TESTD=$BUILD/tests/srecv-testd
 CERTS=$BUILD/certs
 CA=$CERTS/ca.crt
-for f in "$SRECV" "$TESTD" "$CA" "$CERTS/ecdsa.chain.pem" "$CERTS/ecdsa.key"; do
+HSBENCH=$BUILD/tests/bench_handshakes
+for f in "$SRECV" "$TESTD" "$HSBENCH" "$CA" "$CERTS/ecdsa.chain.pem" "$CERTS/ecdsa.key"; do
 	[ -e "$f" ] || die "missing $f (build $BUILD first, or drop --no-build)"
 done
 STUNNEL=$(command -v stunnel4 || command -v stunnel || true)
@@ -385,6 +387,38 @@ conns_run() { # section id
 		'BEGIN { printf "%s %s msconn %.4f\n", s, id, 1000 * (t1 - t0) / n }' >>"$RESULTS"
 }
 
+# In-process handshakes: HS_COUNT sequential verified full handshakes (each
+# to close_notify) by libsrecv in one process on one config
+# (tests/bench_handshakes.c), against `openssl s_time -new` for HS_SECS
+# seconds, both verifying against ca.crt, both on CPU 0, same sender.
+# Records "hs ID rate R" (wall) and "hs ID urate R" (per user CPU second).
+HS_COUNT=1000
+HS_SECS=5
+hs_run() { # id
+	local out=$W/hs.out t0 t1
+	start_sender tls 0 ecdsa --send-bytes 1K
+	if [ "$1" = srecv ]; then
+		timeout -k 5 60 taskset -c 0 "$HSBENCH" localhost "$PORT" "$CA" "$HS_COUNT" \
+			>"$out" 2>>"$W/rx.log" || fail "in-process handshakes: exit $?"
+		# "N verified handshakes in T s: R/s wall, U/user s (...)"
+		awk '{ sub("/s,?$", "", $7); sub("/user$", "", $9); print "hs srecv rate " $7;
+		       print "hs srecv urate " $9 }' "$out" >>"$RESULTS"
+	else
+		t0=$EPOCHREALTIME
+		timeout -k 5 60 taskset -c 0 openssl s_time -connect "localhost:$PORT" -new \
+			-CAfile "$CA" -verify 9 -time "$HS_SECS" >"$out" 2>>"$W/rx.log" ||
+			fail "openssl s_time: exit $?"
+		t1=$EPOCHREALTIME
+		# "N connections in T.TTs; R connections/user sec, ...": its own
+		# "real seconds" line is rounded to whole seconds, so the wall
+		# rate is N over the run's time as measured here.
+		awk -v t0="$t0" -v t1="$t1" '/connections\/user sec/ {
+			print "hs s_time urate " $5; print "hs s_time rate " $1 / (t1 - t0) }' \
+			"$out" >>"$RESULTS"
+	fi
+	reap_sender 2
+}
+
 # ------------------------------------------------------------- the checks
 
 check_all() {
@@ -460,6 +494,10 @@ for ((r = 0; r < ROUNDS; r++)); do
 			conns_run "${rx%/*}" "${rx#*/}"
 		fi
 	done
+done
+for ((r = 0; r < ROUNDS; r++)); do
+	say "handshakes, round $((r + 1))/$ROUNDS"
+	if ((r % 2)); then hs_run s_time; hs_run srecv; else hs_run srecv; hs_run s_time; fi
 done
 ELAPSED=$((EPOCHSECONDS - START))
 
@@ -540,6 +578,26 @@ END {
 		print line
 	}
 }' "$RESULTS" "$ROWS"
+
+# The handshake rows: medians of the rounds.
+awk -v n="$HS_COUNT" -v secs="$HS_SECS" '
+function median(id, k,   m, i, j, t, a) {
+	m = cnt[id, k]
+	for (i = 1; i <= m; i++) a[i] = v[id, k, i]
+	for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return m ? (m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2) : 0
+}
+$1 == "hs" { v[$2, $3, ++cnt[$2, $3]] = $4 }
+END {
+	if (!cnt["srecv", "rate"] || !cnt["s_time", "rate"]) exit
+	print ""
+	printf "verified full handshakes, one process (libsrecv: %d on one config; s_time -new: %d s)\n", n, secs
+	printf "  %-32s %9s %12s\n", "client", "per s", "per user s"
+	printf "  %-32s %9.0f %12.0f\n", "libsrecv (bench_handshakes)", median("srecv", "rate"), median("srecv", "urate")
+	printf "  %-32s %9.0f %12.0f\n", "openssl s_time -new", median("s_time", "rate"), median("s_time", "urate")
+	printf "libsrecv / s_time: per s x%.2f, per user s x%.2f\n",
+		median("srecv", "rate") / median("s_time", "rate"), median("srecv", "urate") / median("s_time", "urate")
+}' "$RESULTS"
 
 if [ "$FAILS" -ne 0 ]; then
 	echo
