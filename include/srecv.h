@@ -45,6 +45,8 @@ SRECV_API const char *srecv_status_str(srecv_status s);
 /* libsrecv's version, and the version of the OpenSSL library it runs with. */
 SRECV_API const char *srecv_version(void);
 SRECV_API const char *srecv_openssl_version(void);
+/* The OpenSSL version libsrecv was built against ("OpenSSL 3.0.x ..."). */
+SRECV_API const char *srecv_openssl_build_version(void);
 
 /* ---------------------------------------------------------------------- */
 /* Configuration: settings, copied. Setters return SRECV_EUSAGE for a bad

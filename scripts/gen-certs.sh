@@ -117,7 +117,7 @@ cat client.chain.pem client.key >client.pem
 # what tests/check_cli_tls.c gives.
 run pkey -in client.key -aes256 -passout pass:srecv-test-pass -out client-enc.key
 
-# CA bundles for SSL_CERT_FILE, searched lazily by srecv (src/ca_bundle.c):
+# CA bundles for SSL_CERT_FILE, searched lazily by srecv (src/tls_ca_bundle.c):
 # many certificates with ours among them or not, a TRUSTED CERTIFICATE
 # block, and one holding a CRL too (which srecv must load the eager way).
 sys=/etc/ssl/certs/ca-certificates.crt

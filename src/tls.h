@@ -1,6 +1,6 @@
 /*
  * tls.h - private to the TLS files (tls_config.c, transport_tls.c,
- * tls_verify.c, ca_bundle.c): the OpenSSL half of a config, and the
+ * tls_verify.c, tls_ca_bundle.c): the OpenSSL half of a config, and the
  * functions they share. The only header that brings in OpenSSL; nothing
  * outside those files includes it.
  */
@@ -22,7 +22,7 @@
  */
 struct sr_tls_config {
 	SSL_CTX *ctx; /* owned */
-	X509_LOOKUP_METHOD *bundle_meth; /* owned: ca_bundle.c's lazy lookup; freed after ctx */
+	X509_LOOKUP_METHOD *bundle_meth; /* owned: tls_ca_bundle.c's lazy lookup; freed after ctx */
 	int trust_set; /* a CA file or directory was loaded: no system store */
 	int capath_unhashed; /* the CA directory holds certificates, no hash names */
 	char *ca_path; /* owned: the CA directory, for the note above */
@@ -32,7 +32,7 @@ struct sr_tls_config {
 	int keylog_fd; /* owned: the key log, opened by its setter; -1 = none */
 };
 
-/* ca_bundle.c: search the CA bundle at path lazily from t->ctx's store. 1
+/* tls_ca_bundle.c: search the CA bundle at path lazily from t->ctx's store. 1
  * when set up; 0 when the file is unreadable, empty, or holds more than
  * certificates: the caller then loads it the usual, eager way. */
 int sr_ca_bundle_add(struct sr_tls_config *t, const char *path);

@@ -27,6 +27,11 @@ const char *srecv_openssl_version(void)
 	return OpenSSL_version(OPENSSL_VERSION);
 }
 
+const char *srecv_openssl_build_version(void)
+{
+	return OPENSSL_VERSION_TEXT;
+}
+
 /* A secret leaves no copy in freed memory (OPENSSL_cleanse(3) is not
  * optimised away as a memset before free may be). */
 static void wipe_free(char *secret)
@@ -700,7 +705,7 @@ srecv_status srecv_config_set_keylog_file(srecv_config *cfg, const char *path)
 /* System trust store: honour SSL_CERT_FILE / SSL_CERT_DIR; otherwise prefer
  * the hashed directory, which OpenSSL searches lazily per issuer, over
  * parsing the whole bundle (X509_get_default_cert_dir(3)). A bundle file is
- * searched lazily too (ca_bundle.c). Loaded once per config. */
+ * searched lazily too (tls_ca_bundle.c). Loaded once per config. */
 static srecv_status load_system_store(struct sr_tls_config *t, char *err, size_t len)
 {
 	const char *env_file = getenv(X509_get_default_cert_file_env());

@@ -375,7 +375,7 @@ START_TEST(two_threads_share_one_config)
 	int i;
 
 	/* _i 1: no CA file, so the system store: SSL_CERT_FILE, a bundle that
-	 * ca_bundle.c searches lazily, from both threads at once. */
+	 * tls_ca_bundle.c searches lazily, from both threads at once. */
 	if (_i == 0) {
 		cfg = tls_config();
 	} else {

@@ -89,7 +89,7 @@ static const struct row rows[] = {
 	{"system store without our CA", "good", "localhost", {NULL}, 6,
 	 "unable to get local issuer certificate", 0, "SSL_CERT_FILE=@other-ca.crt"},
 	{"ECDSA leaf", "ecdsa", "localhost", {"--cacert", "@ca.crt"}, 0, NULL, 0, NULL},
-	/* SSL_CERT_FILE bundles are searched lazily (src/ca_bundle.c): the
+	/* SSL_CERT_FILE bundles are searched lazily (src/tls_ca_bundle.c): the
 	 * same answers as loading them whole. */
 	{"SSL_CERT_FILE bundle with our CA among many", "good", "localhost", {NULL}, 0, NULL, 0,
 	 "SSL_CERT_FILE=@bundle.pem"},

@@ -14,8 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/opensslv.h>
-
 #include "json.h"
 #include "run.h"
 
@@ -268,7 +266,7 @@ int main(int argc, char **argv)
 	code = run_prepare(&r, argc, argv, signal_pipe[0]);
 	if (code == RUN_VERSION) {
 		printf("srecv %s (libsrecv %s)\nOpenSSL built with %s, running %s\n",
-		       SRECV_VERSION_STRING, srecv_version(), OPENSSL_VERSION_TEXT,
+		       SRECV_VERSION_STRING, srecv_version(), srecv_openssl_build_version(),
 		       srecv_openssl_version());
 		code = 0;
 	} else if (code == RUN_GO) {

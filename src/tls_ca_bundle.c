@@ -1,5 +1,5 @@
 /*
- * ca_bundle.c - a CA bundle (SSL_CERT_FILE) searched lazily, the way
+ * tls_ca_bundle.c - a CA bundle (SSL_CERT_FILE) searched lazily, the way
  * OpenSSL already searches a hashed directory.
  *
  * Loading a bundle with X509_STORE_load_file(3) parses every certificate,
