@@ -216,7 +216,6 @@ static srecv_status transfer(struct run *r)
 	/* The library sees the signal only when it waits: check between chunks
 	 * too, or a peer that never lets us wait could not be interrupted. */
 	while (st == SRECV_OK && !stop && (want = run_want(r)) > 0) {
-		r->doing = "receiving";
 		if (splice_ok) {
 			/* Plain TCP: socket to output in the kernel (splice(2)). */
 			int errnum = 0;
