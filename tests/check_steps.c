@@ -310,7 +310,8 @@ static void steps_transfer(int tls, int generic)
 		int before = w.pollin;
 
 		/* The server writes only after our go: the first call must wait,
-		 * and the wait is for our socket to become readable. */
+		 * and the wait is for our socket to become readable. (It may be
+		 * readable at once: a TLS 1.3 server's second session ticket.) */
 		ck_assert_int_eq(srecv_recv(c, buf + got, sizeof(buf) - got, &n), SRECV_WANT_POLLIN);
 		{
 			struct pollfd fds[SRECV_POLLFD_MAX];
@@ -320,7 +321,6 @@ static void steps_transfer(int tls, int generic)
 			ck_assert_int_eq(fds[0].fd, srecv_conn_fd(c));
 			ck_assert_int_eq(fds[0].events, POLLIN);
 			ck_assert_int_eq(timeout, -1);
-			ck_assert_int_eq(poll(fds, 1, 0), 0); /* really nothing yet */
 		}
 		server_go(&s);
 		wait_want(c, SRECV_WANT_POLLIN, &w);
