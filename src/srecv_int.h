@@ -1,9 +1,8 @@
 /*
  * srecv_int.h - private structures of libsrecv (config, connection core)
  * and the sr_* functions shared between files; the layer interface is in
- * core.h. Not installed; nothing
- * here may leak into include/srecv.h. No OpenSSL header: what only the TLS
- * files need is in tls.h.
+ * core.h. Not installed; nothing here may leak into include/srecv.h. No
+ * OpenSSL header: what only the TLS files need is in tls.h.
  */
 #ifndef SRECV_INT_H
 #define SRECV_INT_H
