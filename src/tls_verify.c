@@ -1,7 +1,8 @@
 /*
  * tls_verify.c - what makes a TLS peer trusted: the verify callback that
  * records the first failure (depth, subject, reason), SPKI pins, and the
- * description of the peer's chain (srecv_conn_info). Never weakens a
+ * peer's chain: references kept by the handshake, described only when
+ * srecv_conn_chain_cert first asks. Never weakens a
  * check by itself; only the config's insecure flag skips chain checks.
  */
 #include <arpa/inet.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
@@ -184,43 +186,116 @@ fail:
 	return -1;
 }
 
-void sr_record_chain(srecv_conn *c, STACK_OF(X509) *chain)
+void sr_keep_chain(srecv_conn *c, STACK_OF(X509) *chain)
 {
-	int i, num = chain ? sk_X509_num(chain) : 0;
-	char buf[1024];
+	struct sr_chain *ch;
 
-	if (num <= 0 || c->chain != NULL)
+	if (c->chain != NULL || chain == NULL || sk_X509_num(chain) <= 0)
 		return;
-	c->chain = calloc((size_t)num, sizeof(*c->chain));
-	if (c->chain == NULL)
+	ch = calloc(1, sizeof(*ch));
+	if (ch == NULL)
 		return;
-	for (i = 0; i < num; i++) {
-		X509 *x = sk_X509_value(chain, i);
-		srecv_cert_info *ci = &c->chain[i];
-		GENERAL_NAMES *gns = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-		int j, nsan = gns ? sk_GENERAL_NAME_num(gns) : 0;
-		const char **san = nsan > 0 ? calloc((size_t)nsan, sizeof(*san)) : NULL;
-
-		name_string(X509_get_subject_name(x), buf, sizeof(buf));
-		ci->subject = sr_keep(c, buf);
-		name_string(X509_get_issuer_name(x), buf, sizeof(buf));
-		ci->issuer = sr_keep(c, buf);
-		time_string(X509_get0_notBefore(x), buf, sizeof(buf));
-		ci->not_before = sr_keep(c, buf);
-		time_string(X509_get0_notAfter(x), buf, sizeof(buf));
-		ci->not_after = sr_keep(c, buf);
-		if (sr_spki_pin(x, buf, sizeof(buf)) == 0)
-			ci->spki_sha256 = sr_keep(c, buf);
-		for (j = 0; san != NULL && j < nsan; j++) {
-			san_entry(sk_GENERAL_NAME_value(gns, j), buf, sizeof(buf));
-			if (buf[0] != '\0' && (san[ci->san_count] = sr_keep(c, buf)) != NULL)
-				ci->san_count++;
-		}
-		ci->san = san;
-		GENERAL_NAMES_free(gns);
+	/* A new stack holding a reference to each certificate: the SSL's
+	 * own stack goes with a failed handshake or with SSL_free. */
+	ch->certs = X509_chain_up_ref(chain);
+	if (ch->certs == NULL) {
+		free(ch);
+		return;
 	}
-	c->info.chain = c->chain;
-	c->info.chain_len = (size_t)num;
+	ch->count = (size_t)sk_X509_num(ch->certs);
+	c->chain = ch;
+}
+
+void sr_chain_free(struct sr_chain *ch)
+{
+	size_t i;
+
+	if (ch == NULL)
+		return;
+	for (i = 0; ch->info != NULL && i < ch->count; i++)
+		free((void *)ch->info[i].san);
+	free(ch->info);
+	sk_X509_pop_free(ch->certs, X509_free);
+	free(ch);
+}
+
+/* One certificate as srecv_cert_info, its strings in c's store. 0, or -1
+ * when out of memory. */
+static int describe(srecv_conn *c, X509 *x, srecv_cert_info *ci)
+{
+	GENERAL_NAMES *gns = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int j, nsan = gns ? sk_GENERAL_NAME_num(gns) : 0;
+	const char **san = nsan > 0 ? calloc((size_t)nsan, sizeof(*san)) : NULL;
+	char buf[1024];
+	int rc = -1;
+
+	if (nsan > 0 && san == NULL)
+		goto out;
+	name_string(X509_get_subject_name(x), buf, sizeof(buf));
+	if ((ci->subject = sr_keep(c, buf)) == NULL)
+		goto out;
+	name_string(X509_get_issuer_name(x), buf, sizeof(buf));
+	if ((ci->issuer = sr_keep(c, buf)) == NULL)
+		goto out;
+	time_string(X509_get0_notBefore(x), buf, sizeof(buf));
+	if ((ci->not_before = sr_keep(c, buf)) == NULL)
+		goto out;
+	time_string(X509_get0_notAfter(x), buf, sizeof(buf));
+	if ((ci->not_after = sr_keep(c, buf)) == NULL)
+		goto out;
+	if (sr_spki_pin(x, buf, sizeof(buf)) == 0 && (ci->spki_sha256 = sr_keep(c, buf)) == NULL)
+		goto out;
+	for (j = 0; j < nsan; j++) {
+		san_entry(sk_GENERAL_NAME_value(gns, j), buf, sizeof(buf));
+		if (buf[0] == '\0')
+			continue;
+		if ((san[ci->san_count] = sr_keep(c, buf)) == NULL)
+			goto out;
+		ci->san_count++;
+	}
+	ci->san = san;
+	san = NULL;
+	rc = 0;
+out:
+	free(san);
+	GENERAL_NAMES_free(gns);
+	ERR_clear_error();
+	return rc;
+}
+
+size_t srecv_conn_chain_count(const srecv_conn *c)
+{
+	return c != NULL && c->chain != NULL ? c->chain->count : 0;
+}
+
+const srecv_cert_info *srecv_conn_chain_cert(const srecv_conn *c, size_t i)
+{
+	struct sr_chain *ch = c != NULL ? c->chain : NULL;
+	srecv_cert_info *info;
+	size_t k;
+
+	if (ch == NULL || i >= ch->count)
+		return NULL;
+	if (ch->info != NULL)
+		return &ch->info[i];
+	/* The first call describes the whole chain, once. The connection is
+	 * const to the caller, not to us: the description is a cache of what
+	 * the handshake kept (the handle was made non-const by
+	 * srecv_conn_new). */
+	info = calloc(ch->count, sizeof(*info));
+	if (info == NULL)
+		return NULL;
+	for (k = 0; k < ch->count; k++)
+		if (describe((srecv_conn *)c, sk_X509_value(ch->certs, (int)k), &info[k]) != 0)
+			break;
+	if (k < ch->count) { /* out of memory: nothing kept, a later call tries again */
+		while (k-- > 0)
+			free((void *)info[k].san);
+		free(info);
+		return NULL;
+	}
+	ch->info = info;
+	return &ch->info[i];
 }
 
 /* Words that make a verification failure actionable beyond OpenSSL's text. */
@@ -266,8 +341,8 @@ int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 	if (c == NULL)
 		return preverify_ok;
 	/* The untrusted stack is the chain as the peer sent it, leaf first;
-	 * recorded here because a failed handshake leaves no peer chain. */
-	sr_record_chain(c, X509_STORE_CTX_get0_untrusted(store));
+	 * kept here because a failed handshake leaves no peer chain. */
+	sr_keep_chain(c, X509_STORE_CTX_get0_untrusted(store));
 	if (!preverify_ok && c->vfail.err == X509_V_OK) {
 		c->vfail.err = err != X509_V_OK ? err : X509_V_ERR_UNSPECIFIED;
 		c->vfail.depth = X509_STORE_CTX_get_error_depth(store);

@@ -294,8 +294,7 @@ static sr_io tls_handshake(srecv_conn *c)
 	if (r != 1)
 		return io_result(c, r, 1);
 	fill_session_info(c);
-	if (c->info.chain == NULL)
-		sr_record_chain(c, SSL_get_peer_cert_chain(c->ssl));
+	sr_keep_chain(c, SSL_get_peer_cert_chain(c->ssl));
 	c->info.verify = c->cfg->insecure ? "skipped (insecure_noverify)" : "ok";
 	leaf = SSL_get0_peer_certificate(c->ssl);
 	if (leaf == NULL) {

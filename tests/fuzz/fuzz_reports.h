@@ -16,13 +16,15 @@
 static inline void fz_check_reports(const char *target, const srecv_conn *c, int code,
 				    double total_ms)
 {
+	size_t n;
+	const srecv_cert_info **chain = report_chain(c, &n);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (f == NULL)
 		abort();
-	report_connection(f, srecv_conn_info(c));
+	report_connection(f, srecv_conn_info(c), chain, n);
 	fflush(f);
 	fz_check_terminal(target, buf, len);
 	fclose(f);
@@ -31,11 +33,13 @@ static inline void fz_check_reports(const char *target, const srecv_conn *c, int
 	f = open_memstream(&buf, &len);
 	if (f == NULL)
 		abort();
-	report_json(f, srecv_conn_info(c), 1, NULL, NULL, code, srecv_error(c), total_ms);
+	report_json(f, srecv_conn_info(c), chain, n, 1, NULL, NULL, code, srecv_error(c),
+		    total_ms);
 	fflush(f);
 	fz_check_json_record(target, buf, len);
 	fclose(f);
 	free(buf);
+	free(chain);
 }
 
 #endif
