@@ -349,6 +349,9 @@ SRECV_API size_t srecv_conn_chain_count(const srecv_conn *c);
  * invisible or C1 characters. Escape them before showing them on a
  * terminal (srecv -v writes them as \xHH; --info-json as \uXXXX). SAN
  * entries show bytes outside printable ASCII, NUL included, as \xHH.
+ * srecv_error() never holds such characters raw: peer text in an error is
+ * escaped by the library (each byte of a control, bidirectional or
+ * invisible character, or of invalid UTF-8, as \xHH; NUL as \x00).
  */
 SRECV_API const srecv_cert_info *srecv_conn_chain_cert(const srecv_conn *c, size_t i);
 

@@ -66,6 +66,84 @@ static void ia5_text(const ASN1_STRING *s, char *out, size_t len)
 	out[o] = '\0';
 }
 
+/* Length (1-4) of the valid UTF-8 sequence at s, its code point in *cp;
+ * 0 for a byte that starts none (RFC 3629: no overlong forms, surrogates
+ * or code points above U+10FFFF). A NUL ends every sequence. */
+static int utf8_seq(const unsigned char *s, unsigned long *cp)
+{
+	int n, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, *cp = s[0] & 0x1fu;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, *cp = s[0] & 0x0fu;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, *cp = s[0] & 0x07u;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && *cp < 0x800) || (n == 4 && *cp < 0x10000) || *cp > 0x10ffff ||
+	    (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Characters a terminal acts on or that change how the text around them
+ * reads while not being seen: C0 and C1 controls, DEL, bidirectional
+ * controls (U+202E turns "txt.exe" around), zero-width characters and
+ * joiners, line and paragraph separators, the BOM (Unicode's Bidi_Control
+ * and the Default_Ignorable characters a name has no use for). The same
+ * set srecv's terminal writer escapes, so its output is unchanged.
+ */
+static int unsafe_cp(unsigned long cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x00ad ||
+	       cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
+	       (cp >= 0x2066 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb);
+}
+
+/*
+ * Text that holds the peer's words, made safe for srecv_error(), which
+ * programs print as is: each byte of an unsafe character (above) or of
+ * invalid UTF-8 becomes \xHH; other text, the backslash included, is
+ * kept. An escape is never cut: what does not fit is left off.
+ */
+static void peer_text(const char *in, char *out, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0;
+
+	while (*s != '\0') {
+		unsigned long cp;
+		int i, n = utf8_seq(s, &cp);
+
+		if (n > 0 && !unsafe_cp(cp)) {
+			if (o + (size_t)n >= len)
+				break;
+			memcpy(out + o, s, (size_t)n);
+			o += (size_t)n;
+			s += n;
+			continue;
+		}
+		n = n > 0 ? n : 1;
+		if (o + 4 * (size_t)n >= len)
+			break;
+		for (i = 0; i < n; i++, s++)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", *s);
+	}
+	out[o] = '\0';
+}
+
 /* One subjectAltName entry as "DNS:name", "IP:addr", ...; "" for kinds not shown. */
 static void san_entry(const GENERAL_NAME *gn, char *out, size_t len)
 {
@@ -360,6 +438,7 @@ void sr_verify_message(srecv_conn *c)
 {
 	const char *why = X509_verify_cert_error_string(c->vfail.err);
 	char capath[700] = "";
+	char subject[4 * sizeof(c->vfail.subject)], detail[4 * sizeof(c->vfail.detail)];
 
 	if (c->vfail.err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
 	    c->vfail.err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
@@ -367,16 +446,18 @@ void sr_verify_message(srecv_conn *c)
 	    c->vfail.err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
 		sr_capath_note(c, capath, sizeof(capath));
 	c->info.verify = sr_keep(c, why);
+	/* The subject, names and issuer are the peer's text. */
+	peer_text(c->vfail.subject, subject, sizeof(subject));
+	peer_text(c->vfail.detail, detail, sizeof(detail));
 	sr_seterr(c, SRECV_EVERIFY, "certificate verification failed at depth %d (%s): %s%s%s",
-		  c->vfail.depth, c->vfail.subject[0] ? c->vfail.subject : "no subject", why,
-		  c->vfail.detail, capath);
+		  c->vfail.depth, subject[0] ? subject : "no subject", why, detail, capath);
 }
 
 srecv_status sr_check_pins(srecv_conn *c, X509 *leaf)
 {
 	const srecv_config *cfg = c->cfg;
 	unsigned char *der = NULL, md[SR_PIN_LEN];
-	char pin[128], subject[256];
+	char pin[128], raw[256], subject[4 * 256];
 	int len, ok;
 	size_t i;
 
@@ -396,7 +477,8 @@ srecv_status sr_check_pins(srecv_conn *c, X509 *leaf)
 			return SRECV_OK;
 		}
 	sr_spki_pin(leaf, pin, sizeof(pin));
-	name_string(X509_get_subject_name(leaf), subject, sizeof(subject));
+	name_string(X509_get_subject_name(leaf), raw, sizeof(raw));
+	peer_text(raw, subject, sizeof(subject)); /* the peer's text */
 	c->info.verify = "public key pin mismatch";
 	sr_seterr(c, SRECV_EVERIFY,
 		  "certificate verification failed at depth 0 (%s): public key pin mismatch: "

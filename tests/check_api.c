@@ -3,7 +3,8 @@
  * against real loopback servers (srecv-testd): NULL handles never crash, a
  * used connection cannot be connected again (no stale end, chain or
  * record), no SIGPIPE escapes srecv_recv_fd, the record says TLS ran
- * whenever it did, and the peer's chain is read through its accessors.
+ * whenever it did, the peer's chain is read through its accessors, and
+ * peer text in srecv_error() is escaped.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -670,6 +671,76 @@ START_TEST(chain_edges)
 }
 END_TEST
 
+/* The UTF-8 of U+200B-U+200F, U+202A-U+202E, U+2066-U+2069 (E2 80 8B-8F,
+ * E2 80 AA-AE, E2 81 A6-A9) and U+FEFF (EF BB BF), and of C1 controls
+ * (C2 80-9F), anywhere in s. */
+static const char *invisible_in(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (p[0] == 0xe2 && p[1] == 0x80 &&
+		    ((p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xaa && p[2] <= 0xae)))
+			return (const char *)p;
+		if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+			return (const char *)p;
+		if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+			return (const char *)p;
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return (const char *)p;
+	}
+	return NULL;
+}
+
+/* The hostile leaf (subject CN with U+202E, SAN "evil.example\0.localhost"):
+ * srecv_error(), which a program such as examples/fetch.c prints as is,
+ * holds no control or invisible character, only their escapes; the chain
+ * strings stay the certificate's own text. */
+START_TEST(peer_text_escaped_in_errors)
+{
+	srecv_config *cfg = srecv_config_new();
+	struct cert_facts other;
+	const unsigned char *e;
+	srecv_conn *c;
+	srt_testd d;
+
+	srt_testd_startl(&d, "--tls", "--cert", srt_cert("hostile.chain.pem"), "--key",
+			 srt_cert("hostile.key"), "--send", "x", NULL);
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_ca_file(cfg, srt_cert("ca.crt")), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "localhost", d.portstr), SRECV_EVERIFY);
+	e = (const unsigned char *)srecv_error(c);
+	for (; *e; e++)
+		ck_assert_msg(*e >= 0x20 && *e != 0x7f, "byte 0x%02x in: %s", *e, srecv_error(c));
+	ck_assert_msg(invisible_in(srecv_error(c)) == NULL, "%s", srecv_error(c));
+	ck_assert_str_eq(srecv_error(c),
+			 "certificate verification failed at depth 0 (O=srecv tests,CN=evil"
+			 "\\xe2\\x80\\xaelmth.localhost): hostname mismatch: 'localhost' is not "
+			 "among the certificate's names (DNS:evil.example\\x00.localhost)");
+	/* raw UTF-8 in the record, for JSON and for the caller to escape */
+	ck_assert_str_eq(srecv_conn_chain_cert(c, 0)->subject,
+			 "O=srecv tests,CN=evil\xe2\x80\xaelmth.localhost");
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	/* the pin check names the subject too */
+	facts_of("good.crt", &other);
+	cfg = srecv_config_new();
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_int_eq(srecv_config_insecure_noverify(cfg), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_pins(cfg, other.pin), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "localhost", d.portstr), SRECV_EVERIFY);
+	ck_assert_msg(strstr(srecv_error(c), "at depth 0 (O=srecv tests,CN=evil\\xe2\\x80\\xae"
+					     "lmth.localhost): public key pin mismatch") != NULL,
+		      "%s", srecv_error(c));
+	ck_assert_msg(strstr(srecv_error(c), "\xe2\x80\xae") == NULL, "%s", srecv_error(c));
+	srecv_conn_free(c);
+	srt_testd_stop(&d);
+	srecv_config_free(cfg);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api");
@@ -692,6 +763,7 @@ int main(void)
 	tcase_add_test(tc, library_words_for_timeouts_and_insecure);
 	tcase_add_test(tc, chain_through_accessors);
 	tcase_add_test(tc, chain_edges);
+	tcase_add_test(tc, peer_text_escaped_in_errors);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
 }
