@@ -235,10 +235,15 @@ SRECV_API const char *srecv_error(const srecv_conn *c);
 
 /* ---------------------------------------------------------------------- */
 /* What happened on a connection, for -v and --info-json. All strings are
- * owned by the connection and valid until srecv_conn_free(). */
+ * owned by the connection and valid until srecv_conn_free().
+ * srecv_info and srecv_cert_info are allocated by the library, never by the
+ * caller: later versions may add fields at their end, never reorder or
+ * remove them (1.0 removed srecv_info's chain and chain_len: the chain is
+ * read with srecv_conn_chain_count/srecv_conn_chain_cert). */
 
 typedef struct srecv_cert_info {
-	const char *subject;     /* RFC 2253-style one-line name */
+	const char *subject;     /* RFC 2253-style one-line name; the peer's text, see
+				  * srecv_conn_chain_cert */
 	const char *issuer;
 	const char *not_before;  /* RFC 3339 UTC, "2026-11-24T14:00:00Z" */
 	const char *not_after;
@@ -266,8 +271,6 @@ typedef struct srecv_info {
 	 * "skipped (insecure_noverify)" / "pinned (chain skipped: insecure_noverify)"
 	 * (before 0.3: "skipped (--insecure)", "pinned (chain skipped by --insecure)") */
 	const char *verify;
-	const srecv_cert_info *chain; /* chain[0] is the peer; as the peer sent it */
-	size_t chain_len;
 	/* 1 when SRECV_ETRUNCATED came from a bare TCP FIN without close_notify
 	 * (what --allow-truncation may accept), 0 for a reset or anything else. */
 	int eof_without_close_notify;
@@ -386,6 +389,34 @@ SRECV_API int srecv_conn_fd(const srecv_conn *c);
  * be called once per handle. info.host = servername, info.address = peer.
  */
 SRECV_API srecv_status srecv_connect_socket(srecv_conn *c, int fd, const char *servername);
+
+/* ---------------------------------------------------------------------- */
+/* Added in 1.0: certificate chain */
+
+/*
+ * The certificates the TLS peer sent, as it sent them: index 0 is the
+ * peer's own, then the ones leading to a trust anchor. Available once the
+ * peer's certificates arrived, also after a failed verification (what
+ * srecv -v shows then); 0 for NULL c, a plain connection, or before that.
+ */
+SRECV_API size_t srecv_conn_chain_count(const srecv_conn *c);
+/*
+ * Certificate i, described at the first call for c (the handshake itself
+ * only keeps the certificates); valid until srecv_conn_free(). NULL when
+ * i >= srecv_conn_chain_count(c), for NULL c, or when out of memory (a
+ * later call tries again). Not to be called from two threads at once for
+ * one connection.
+ * Every string is the peer's text: subject and issuer are raw UTF-8 (as in
+ * the certificate; control characters escaped by OpenSSL's RFC 2253
+ * printing, others not), so a name may hold bidirectional controls,
+ * invisible or C1 characters. Escape them before showing them on a
+ * terminal (srecv -v writes them as \xHH; --info-json as \uXXXX). SAN
+ * entries show bytes outside printable ASCII, NUL included, as \xHH.
+ * srecv_error() never holds such characters raw: peer text in an error is
+ * escaped by the library (each byte of a control, bidirectional or
+ * invisible character, or of invalid UTF-8, as \xHH; NUL as \x00).
+ */
+SRECV_API const srecv_cert_info *srecv_conn_chain_cert(const srecv_conn *c, size_t i);
 
 #ifdef __cplusplus
 }

@@ -71,11 +71,7 @@ void srecv_conn_free(srecv_conn *c)
 	for (i = 0; i < c->strings.n; i++)
 		free(c->strings.v[i]);
 	free(c->strings.v);
-	if (c->chain != NULL) {
-		for (i = 0; i < c->info.chain_len; i++)
-			free((void *)c->chain[i].san);
-		free(c->chain);
-	}
+	sr_chain_free(c->chain);
 	srecv_config_free(c->cfg); /* our reference; the last one frees it */
 	free(c);
 }

@@ -112,7 +112,7 @@ struct srecv_conn {
 	int64_t start_ns; /* srecv_connect's start */
 	int64_t total_at; /* the total deadline (total_ms), 0 = none */
 	srecv_info info;
-	srecv_cert_info *chain; /* owned: info.chain */
+	struct sr_chain *chain; /* owned (tls_verify.c): the peer's certificates */
 	struct sr_strings strings;
 	char addr[64];
 };
@@ -203,6 +203,9 @@ sr_io sr_sock_fail(srecv_conn *c, int err);
 srecv_status sr_tls_config_finish(srecv_conn *c);
 /* tls_config.c: frees cfg->tlscfg (the config's last reference went). */
 void sr_tls_config_free(srecv_config *cfg);
+
+/* tls_verify.c: frees what c->chain holds; accepts NULL. */
+void sr_chain_free(struct sr_chain *ch);
 
 /* tls_verify.c: parse "sha256//B64[;...]" into *out (owned by the caller). */
 int sr_pins_parse(const char *s, unsigned char (**out)[SR_PIN_LEN], size_t *n, char *err,

@@ -77,8 +77,19 @@ const char *sr_ossl_reason(const char *fallback);
 int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store);
 void sr_verify_message(srecv_conn *c); /* sets the EVERIFY error from c->vfail */
 srecv_status sr_check_pins(srecv_conn *c, X509 *leaf);
-/* Fill c->info.chain from a stack of certificates (peer first). */
-void sr_record_chain(srecv_conn *c, STACK_OF(X509) *chain);
+/*
+ * The peer's certificates as it sent them, leaf first. The handshake only
+ * takes references (X509_chain_up_ref(3)); the text a caller may ask for
+ * (srecv_conn_chain_cert) is made at the first such call, so a connection
+ * nobody asks about pays nothing for it.
+ */
+struct sr_chain {
+	STACK_OF(X509) *certs; /* owned: a stack of up-referenced certificates */
+	srecv_cert_info *info; /* owned: NULL until first described */
+	size_t count;
+};
+/* Keep references to chain (peer first) as c's chain, unless it has one. */
+void sr_keep_chain(srecv_conn *c, STACK_OF(X509) *chain);
 int sr_spki_pin(X509 *x, char *out, size_t outlen); /* "sha256//BASE64" */
 
 #endif /* SRECV_TLS_H */

@@ -451,8 +451,7 @@ static sr_io tls_connect(struct sr_layer *l)
 	if (r != 1)
 		return io_result(c, r, 1);
 	fill_session_info(c, t);
-	if (c->info.chain == NULL)
-		sr_record_chain(c, SSL_get_peer_cert_chain(t->ssl));
+	sr_keep_chain(c, SSL_get_peer_cert_chain(t->ssl));
 	c->info.verify = c->cfg->insecure ? "skipped (insecure_noverify)" : "ok";
 	leaf = SSL_get0_peer_certificate(t->ssl);
 	if (leaf == NULL) {

@@ -1,7 +1,8 @@
 /*
  * tls_verify.c - what makes a TLS peer trusted: the verify callback that
  * records the first failure (depth, subject, reason), SPKI pins, and the
- * description of the peer's chain (srecv_conn_info). Never weakens a
+ * peer's chain: references kept by the handshake, described only when
+ * srecv_conn_chain_cert first asks. Never weakens a
  * check by itself; only the config's insecure flag skips chain checks.
  */
 #include <arpa/inet.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
@@ -60,6 +62,84 @@ static void ia5_text(const ASN1_STRING *s, char *out, size_t len)
 			out[o++] = (char)p[i];
 		else
 			o += (size_t)snprintf(out + o, len - o, "\\x%02x", p[i]);
+	}
+	out[o] = '\0';
+}
+
+/* Length (1-4) of the valid UTF-8 sequence at s, its code point in *cp;
+ * 0 for a byte that starts none (RFC 3629: no overlong forms, surrogates
+ * or code points above U+10FFFF). A NUL ends every sequence. */
+static int utf8_seq(const unsigned char *s, unsigned long *cp)
+{
+	int n, i;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, *cp = s[0] & 0x1fu;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, *cp = s[0] & 0x0fu;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, *cp = s[0] & 0x07u;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && *cp < 0x800) || (n == 4 && *cp < 0x10000) || *cp > 0x10ffff ||
+	    (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Characters a terminal acts on or that change how the text around them
+ * reads while not being seen: C0 and C1 controls, DEL, bidirectional
+ * controls (U+202E turns "txt.exe" around), zero-width characters and
+ * joiners, line and paragraph separators, the BOM (Unicode's Bidi_Control
+ * and the Default_Ignorable characters a name has no use for). The same
+ * set srecv's terminal writer escapes, so its output is unchanged.
+ */
+static int unsafe_cp(unsigned long cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x00ad ||
+	       cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+	       (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
+	       (cp >= 0x2066 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb);
+}
+
+/*
+ * Text that holds the peer's words, made safe for srecv_error(), which
+ * programs print as is: each byte of an unsafe character (above) or of
+ * invalid UTF-8 becomes \xHH; other text, the backslash included, is
+ * kept. An escape is never cut: what does not fit is left off.
+ */
+static void peer_text(const char *in, char *out, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0;
+
+	while (*s != '\0') {
+		unsigned long cp;
+		int i, n = utf8_seq(s, &cp);
+
+		if (n > 0 && !unsafe_cp(cp)) {
+			if (o + (size_t)n >= len)
+				break;
+			memcpy(out + o, s, (size_t)n);
+			o += (size_t)n;
+			s += n;
+			continue;
+		}
+		n = n > 0 ? n : 1;
+		if (o + 4 * (size_t)n >= len)
+			break;
+		for (i = 0; i < n; i++, s++)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", *s);
 	}
 	out[o] = '\0';
 }
@@ -184,43 +264,116 @@ fail:
 	return -1;
 }
 
-void sr_record_chain(srecv_conn *c, STACK_OF(X509) *chain)
+void sr_keep_chain(srecv_conn *c, STACK_OF(X509) *chain)
 {
-	int i, num = chain ? sk_X509_num(chain) : 0;
-	char buf[1024];
+	struct sr_chain *ch;
 
-	if (num <= 0 || c->chain != NULL)
+	if (c->chain != NULL || chain == NULL || sk_X509_num(chain) <= 0)
 		return;
-	c->chain = calloc((size_t)num, sizeof(*c->chain));
-	if (c->chain == NULL)
+	ch = calloc(1, sizeof(*ch));
+	if (ch == NULL)
 		return;
-	for (i = 0; i < num; i++) {
-		X509 *x = sk_X509_value(chain, i);
-		srecv_cert_info *ci = &c->chain[i];
-		GENERAL_NAMES *gns = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-		int j, nsan = gns ? sk_GENERAL_NAME_num(gns) : 0;
-		const char **san = nsan > 0 ? calloc((size_t)nsan, sizeof(*san)) : NULL;
-
-		name_string(X509_get_subject_name(x), buf, sizeof(buf));
-		ci->subject = sr_keep(c, buf);
-		name_string(X509_get_issuer_name(x), buf, sizeof(buf));
-		ci->issuer = sr_keep(c, buf);
-		time_string(X509_get0_notBefore(x), buf, sizeof(buf));
-		ci->not_before = sr_keep(c, buf);
-		time_string(X509_get0_notAfter(x), buf, sizeof(buf));
-		ci->not_after = sr_keep(c, buf);
-		if (sr_spki_pin(x, buf, sizeof(buf)) == 0)
-			ci->spki_sha256 = sr_keep(c, buf);
-		for (j = 0; san != NULL && j < nsan; j++) {
-			san_entry(sk_GENERAL_NAME_value(gns, j), buf, sizeof(buf));
-			if (buf[0] != '\0' && (san[ci->san_count] = sr_keep(c, buf)) != NULL)
-				ci->san_count++;
-		}
-		ci->san = san;
-		GENERAL_NAMES_free(gns);
+	/* A new stack holding a reference to each certificate: the SSL's
+	 * own stack goes with a failed handshake or with SSL_free. */
+	ch->certs = X509_chain_up_ref(chain);
+	if (ch->certs == NULL) {
+		free(ch);
+		return;
 	}
-	c->info.chain = c->chain;
-	c->info.chain_len = (size_t)num;
+	ch->count = (size_t)sk_X509_num(ch->certs);
+	c->chain = ch;
+}
+
+void sr_chain_free(struct sr_chain *ch)
+{
+	size_t i;
+
+	if (ch == NULL)
+		return;
+	for (i = 0; ch->info != NULL && i < ch->count; i++)
+		free((void *)ch->info[i].san);
+	free(ch->info);
+	sk_X509_pop_free(ch->certs, X509_free);
+	free(ch);
+}
+
+/* One certificate as srecv_cert_info, its strings in c's store. 0, or -1
+ * when out of memory. */
+static int describe(srecv_conn *c, X509 *x, srecv_cert_info *ci)
+{
+	GENERAL_NAMES *gns = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int j, nsan = gns ? sk_GENERAL_NAME_num(gns) : 0;
+	const char **san = nsan > 0 ? calloc((size_t)nsan, sizeof(*san)) : NULL;
+	char buf[1024];
+	int rc = -1;
+
+	if (nsan > 0 && san == NULL)
+		goto out;
+	name_string(X509_get_subject_name(x), buf, sizeof(buf));
+	if ((ci->subject = sr_keep(c, buf)) == NULL)
+		goto out;
+	name_string(X509_get_issuer_name(x), buf, sizeof(buf));
+	if ((ci->issuer = sr_keep(c, buf)) == NULL)
+		goto out;
+	time_string(X509_get0_notBefore(x), buf, sizeof(buf));
+	if ((ci->not_before = sr_keep(c, buf)) == NULL)
+		goto out;
+	time_string(X509_get0_notAfter(x), buf, sizeof(buf));
+	if ((ci->not_after = sr_keep(c, buf)) == NULL)
+		goto out;
+	if (sr_spki_pin(x, buf, sizeof(buf)) == 0 && (ci->spki_sha256 = sr_keep(c, buf)) == NULL)
+		goto out;
+	for (j = 0; j < nsan; j++) {
+		san_entry(sk_GENERAL_NAME_value(gns, j), buf, sizeof(buf));
+		if (buf[0] == '\0')
+			continue;
+		if ((san[ci->san_count] = sr_keep(c, buf)) == NULL)
+			goto out;
+		ci->san_count++;
+	}
+	ci->san = san;
+	san = NULL;
+	rc = 0;
+out:
+	free(san);
+	GENERAL_NAMES_free(gns);
+	ERR_clear_error();
+	return rc;
+}
+
+size_t srecv_conn_chain_count(const srecv_conn *c)
+{
+	return c != NULL && c->chain != NULL ? c->chain->count : 0;
+}
+
+const srecv_cert_info *srecv_conn_chain_cert(const srecv_conn *c, size_t i)
+{
+	struct sr_chain *ch = c != NULL ? c->chain : NULL;
+	srecv_cert_info *info;
+	size_t k;
+
+	if (ch == NULL || i >= ch->count)
+		return NULL;
+	if (ch->info != NULL)
+		return &ch->info[i];
+	/* The first call describes the whole chain, once. The connection is
+	 * const to the caller, not to us: the description is a cache of what
+	 * the handshake kept (the handle was made non-const by
+	 * srecv_conn_new). */
+	info = calloc(ch->count, sizeof(*info));
+	if (info == NULL)
+		return NULL;
+	for (k = 0; k < ch->count; k++)
+		if (describe((srecv_conn *)c, sk_X509_value(ch->certs, (int)k), &info[k]) != 0)
+			break;
+	if (k < ch->count) { /* out of memory: nothing kept, a later call tries again */
+		while (k-- > 0)
+			free((void *)info[k].san);
+		free(info);
+		return NULL;
+	}
+	ch->info = info;
+	return &ch->info[i];
 }
 
 /* Words that make a verification failure actionable beyond OpenSSL's text. */
@@ -267,8 +420,8 @@ int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 	if (c == NULL)
 		return preverify_ok;
 	/* The untrusted stack is the chain as the peer sent it, leaf first;
-	 * recorded here because a failed handshake leaves no peer chain. */
-	sr_record_chain(c, X509_STORE_CTX_get0_untrusted(store));
+	 * kept here because a failed handshake leaves no peer chain. */
+	sr_keep_chain(c, X509_STORE_CTX_get0_untrusted(store));
 	vf = &sr_tls_of(c)->vfail;
 	if (!preverify_ok && vf->err == X509_V_OK) {
 		vf->err = err != X509_V_OK ? err : X509_V_ERR_UNSPECIFIED;
@@ -287,6 +440,7 @@ void sr_verify_message(srecv_conn *c)
 	const struct sr_verify_fail *vf = &sr_tls_of(c)->vfail;
 	const char *why = X509_verify_cert_error_string(vf->err);
 	char capath[700] = "";
+	char subject[4 * sizeof(vf->subject)], detail[4 * sizeof(vf->detail)];
 
 	if (vf->err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
 	    vf->err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
@@ -294,15 +448,18 @@ void sr_verify_message(srecv_conn *c)
 	    vf->err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
 		sr_capath_note(c, capath, sizeof(capath));
 	c->info.verify = sr_keep(c, why);
+	/* The subject, names and issuer are the peer's text. */
+	peer_text(vf->subject, subject, sizeof(subject));
+	peer_text(vf->detail, detail, sizeof(detail));
 	sr_seterr(c, SRECV_EVERIFY, "certificate verification failed at depth %d (%s): %s%s%s",
-		  vf->depth, vf->subject[0] ? vf->subject : "no subject", why, vf->detail, capath);
+		  vf->depth, subject[0] ? subject : "no subject", why, detail, capath);
 }
 
 srecv_status sr_check_pins(srecv_conn *c, X509 *leaf)
 {
 	const srecv_config *cfg = c->cfg;
 	unsigned char *der = NULL, md[SR_PIN_LEN];
-	char pin[128], subject[256];
+	char pin[128], raw[256], subject[4 * 256];
 	int len, ok;
 	size_t i;
 
@@ -322,7 +479,8 @@ srecv_status sr_check_pins(srecv_conn *c, X509 *leaf)
 			return SRECV_OK;
 		}
 	sr_spki_pin(leaf, pin, sizeof(pin));
-	name_string(X509_get_subject_name(leaf), subject, sizeof(subject));
+	name_string(X509_get_subject_name(leaf), raw, sizeof(raw));
+	peer_text(raw, subject, sizeof(subject)); /* the peer's text */
 	c->info.verify = "public key pin mismatch";
 	sr_seterr(c, SRECV_EVERIFY,
 		  "certificate verification failed at depth 0 (%s): public key pin mismatch: "

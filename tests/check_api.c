@@ -2,8 +2,9 @@
  * check_api.c - the edges of libsrecv's public API, through the API alone
  * against real loopback servers (srecv-testd): NULL handles never crash, a
  * used connection cannot be connected again (no stale end, chain or
- * record), no SIGPIPE escapes srecv_recv_fd, and the record says TLS ran
- * whenever it did.
+ * record), no SIGPIPE escapes srecv_recv_fd, the record says TLS ran
+ * whenever it did, the peer's chain is read through its accessors, and
+ * peer text in srecv_error() is escaped.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -13,7 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "srecv.h"
 #include "srt.h"
@@ -539,6 +545,202 @@ START_TEST(library_words_for_timeouts_and_insecure)
 }
 END_TEST
 
+/* What a certificate file says, computed here with OpenSSL rather than by
+ * the library: its dates in RFC 3339 and its --pin. */
+struct cert_facts {
+	char not_before[32], not_after[32], pin[80];
+};
+
+static void rfc3339(const ASN1_TIME *t, char *out, size_t len)
+{
+	struct tm tm;
+
+	ck_assert(ASN1_TIME_to_tm(t, &tm));
+	ck_assert_uint_gt(strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm), 0);
+}
+
+static void facts_of(const char *certname, struct cert_facts *f)
+{
+	FILE *fp = fopen(srt_cert(certname), "r");
+	unsigned char *der = NULL, md[32], b64[64];
+	X509 *x;
+	int dlen;
+
+	ck_assert_ptr_nonnull(fp);
+	x = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	ck_assert_ptr_nonnull(x);
+	rfc3339(X509_get0_notBefore(x), f->not_before, sizeof(f->not_before));
+	rfc3339(X509_get0_notAfter(x), f->not_after, sizeof(f->not_after));
+	dlen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	ck_assert_int_gt(dlen, 0);
+	ck_assert(EVP_Digest(der, (size_t)dlen, md, NULL, EVP_sha256(), NULL));
+	EVP_EncodeBlock(b64, md, 32);
+	snprintf(f->pin, sizeof(f->pin), "sha256//%s", b64);
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
+/* srecv_conn_chain_count/srecv_conn_chain_cert (1.0: srecv_info has no
+ * chain array): the peer's two certificates as sent, leaf first, with
+ * every field of the leaf as the certificate file has it. */
+START_TEST(chain_through_accessors)
+{
+	srecv_config *cfg = srecv_config_new();
+	const srecv_cert_info *leaf, *ci;
+	struct cert_facts want;
+	srecv_conn *c;
+	srt_testd d;
+	char buf[16];
+	size_t n;
+
+	facts_of("good.crt", &want);
+	srt_testd_startl(&d, GOOD, "--send", "x", NULL);
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_ca_file(cfg, srt_cert("ca.crt")), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	srecv_config_free(cfg);
+	/* nothing before the handshake */
+	ck_assert_uint_eq(srecv_conn_chain_count(c), 0);
+	ck_assert_ptr_null(srecv_conn_chain_cert(c, 0));
+	ck_assert_int_eq(srecv_connect(c, "localhost", d.portstr), SRECV_OK);
+	ck_assert_uint_eq(srecv_conn_chain_count(c), 2);
+	leaf = srecv_conn_chain_cert(c, 0);
+	ck_assert_ptr_nonnull(leaf);
+	ck_assert_str_eq(leaf->subject, "O=srecv tests,CN=good.localhost");
+	ck_assert_str_eq(leaf->issuer, "O=srecv tests,CN=srecv Test Intermediate CA");
+	ck_assert_str_eq(leaf->not_before, want.not_before);
+	ck_assert_str_eq(leaf->not_after, want.not_after);
+	ck_assert_str_eq(leaf->spki_sha256, want.pin);
+	ck_assert_uint_eq(leaf->san_count, 3);
+	ck_assert_str_eq(leaf->san[0], "DNS:localhost");
+	ck_assert_str_eq(leaf->san[1], "IP:127.0.0.1");
+	ck_assert_str_eq(leaf->san[2], "IP:::1");
+	/* described once: the same record every time */
+	ck_assert_ptr_eq(srecv_conn_chain_cert(c, 0), leaf);
+	ci = srecv_conn_chain_cert(c, 1);
+	ck_assert_ptr_nonnull(ci);
+	ck_assert_str_eq(ci->subject, "O=srecv tests,CN=srecv Test Intermediate CA");
+	ck_assert_str_eq(ci->issuer, "O=srecv tests,CN=srecv Test Root CA");
+	ck_assert_uint_eq(ci->san_count, 0);
+	ck_assert_ptr_null(srecv_conn_chain_cert(c, 2));
+	ck_assert_ptr_null(srecv_conn_chain_cert(c, (size_t)-1));
+	/* valid until srecv_conn_free: after the stream ended and was closed */
+	read_all(c, buf, sizeof(buf), &n);
+	ck_assert_int_eq(srecv_close(c), SRECV_OK);
+	ck_assert_ptr_eq(srecv_conn_chain_cert(c, 0), leaf);
+	ck_assert_str_eq(leaf->subject, "O=srecv tests,CN=good.localhost");
+	srecv_conn_free(c);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+/* No chain: NULL handle, plain TCP, and a TLS peer that failed
+ * verification still shows what it sent. */
+START_TEST(chain_edges)
+{
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	srt_testd d;
+
+	ck_assert_uint_eq(srecv_conn_chain_count(NULL), 0);
+	ck_assert_ptr_null(srecv_conn_chain_cert(NULL, 0));
+	srt_testd_startl(&d, "--send", "x", NULL);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "127.0.0.1", d.portstr), SRECV_OK);
+	ck_assert_uint_eq(srecv_conn_chain_count(c), 0);
+	ck_assert_ptr_null(srecv_conn_chain_cert(c, 0));
+	srecv_conn_free(c);
+	srt_testd_stop(&d);
+	srecv_config_free(cfg);
+
+	cfg = srecv_config_new();
+	srt_testd_startl(&d, "--tls", "--cert", srt_cert("untrusted.chain.pem"), "--key",
+			 srt_cert("untrusted.key"), "--send", "x", NULL);
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_ca_file(cfg, srt_cert("ca.crt")), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "localhost", d.portstr), SRECV_EVERIFY);
+	ck_assert_uint_eq(srecv_conn_chain_count(c), 1);
+	ck_assert_str_eq(srecv_conn_chain_cert(c, 0)->subject,
+			 "O=srecv tests,CN=untrusted.localhost");
+	ck_assert_ptr_null(srecv_conn_chain_cert(c, 1));
+	srecv_conn_free(c);
+	srt_testd_stop(&d);
+	srecv_config_free(cfg);
+}
+END_TEST
+
+/* The UTF-8 of U+200B-U+200F, U+202A-U+202E, U+2066-U+2069 (E2 80 8B-8F,
+ * E2 80 AA-AE, E2 81 A6-A9) and U+FEFF (EF BB BF), and of C1 controls
+ * (C2 80-9F), anywhere in s. */
+static const char *invisible_in(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; *p; p++) {
+		if (p[0] == 0xe2 && p[1] == 0x80 &&
+		    ((p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xaa && p[2] <= 0xae)))
+			return (const char *)p;
+		if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+			return (const char *)p;
+		if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+			return (const char *)p;
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return (const char *)p;
+	}
+	return NULL;
+}
+
+/* The hostile leaf (subject CN with U+202E, SAN "evil.example\0.localhost"):
+ * srecv_error(), which a program such as examples/fetch.c prints as is,
+ * holds no control or invisible character, only their escapes; the chain
+ * strings stay the certificate's own text. */
+START_TEST(peer_text_escaped_in_errors)
+{
+	srecv_config *cfg = srecv_config_new();
+	struct cert_facts other;
+	const unsigned char *e;
+	srecv_conn *c;
+	srt_testd d;
+
+	srt_testd_startl(&d, "--tls", "--cert", srt_cert("hostile.chain.pem"), "--key",
+			 srt_cert("hostile.key"), "--send", "x", NULL);
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_ca_file(cfg, srt_cert("ca.crt")), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "localhost", d.portstr), SRECV_EVERIFY);
+	e = (const unsigned char *)srecv_error(c);
+	for (; *e; e++)
+		ck_assert_msg(*e >= 0x20 && *e != 0x7f, "byte 0x%02x in: %s", *e, srecv_error(c));
+	ck_assert_msg(invisible_in(srecv_error(c)) == NULL, "%s", srecv_error(c));
+	ck_assert_str_eq(srecv_error(c),
+			 "certificate verification failed at depth 0 (O=srecv tests,CN=evil"
+			 "\\xe2\\x80\\xaelmth.localhost): hostname mismatch: 'localhost' is not "
+			 "among the certificate's names (DNS:evil.example\\x00.localhost)");
+	/* raw UTF-8 in the record, for JSON and for the caller to escape */
+	ck_assert_str_eq(srecv_conn_chain_cert(c, 0)->subject,
+			 "O=srecv tests,CN=evil\xe2\x80\xaelmth.localhost");
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	/* the pin check names the subject too */
+	facts_of("good.crt", &other);
+	cfg = srecv_config_new();
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_int_eq(srecv_config_insecure_noverify(cfg), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_pins(cfg, other.pin), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "localhost", d.portstr), SRECV_EVERIFY);
+	ck_assert_msg(strstr(srecv_error(c), "at depth 0 (O=srecv tests,CN=evil\\xe2\\x80\\xae"
+					     "lmth.localhost): public key pin mismatch") != NULL,
+		      "%s", srecv_error(c));
+	ck_assert_msg(strstr(srecv_error(c), "\xe2\x80\xae") == NULL, "%s", srecv_error(c));
+	srecv_conn_free(c);
+	srt_testd_stop(&d);
+	srecv_config_free(cfg);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api");
@@ -559,6 +761,9 @@ int main(void)
 	tcase_add_test(tc, bad_tls_settings_refused_at_the_setter);
 	tcase_add_test(tc, key_pair_loaded_once);
 	tcase_add_test(tc, library_words_for_timeouts_and_insecure);
+	tcase_add_test(tc, chain_through_accessors);
+	tcase_add_test(tc, chain_edges);
+	tcase_add_test(tc, peer_text_escaped_in_errors);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
 }

@@ -224,17 +224,25 @@ START_TEST(visible_neighbours_kept)
 }
 END_TEST
 
-static char *record(const srecv_info *in, int tls, const char *host, const char *port, int code,
-		    const char *error, double total)
+/* The record for in and the peer chain (chain[0] first). */
+static char *record_chain(const srecv_info *in, const srecv_cert_info *const *chain, size_t n,
+			  int tls, const char *host, const char *port, int code, const char *error,
+			  double total)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	ck_assert_ptr_nonnull(f);
-	report_json(f, in, tls, host, port, code, error, total);
+	report_json(f, in, chain, n, tls, host, port, code, error, total);
 	fclose(f);
 	return buf;
+}
+
+static char *record(const srecv_info *in, int tls, const char *host, const char *port, int code,
+		    const char *error, double total)
+{
+	return record_chain(in, NULL, 0, tls, host, port, code, error, total);
 }
 
 START_TEST(record_before_connecting)
@@ -300,6 +308,7 @@ START_TEST(record_tls_run)
 {
 	static const char *const san0[] = {"DNS:localhost", "IP:127.0.0.1", "IP:::1"};
 	srecv_cert_info chain[2];
+	const srecv_cert_info *peer_chain[2] = {&chain[0], &chain[1]};
 	srecv_info in;
 	char *out;
 
@@ -331,9 +340,8 @@ START_TEST(record_tls_run)
 	in.alpn = NULL;
 	in.sni = "localhost";
 	in.verify = "ok";
-	in.chain = chain;
-	in.chain_len = 2;
-	out = record(&in, 1, "x", "1", 6, "certificate verification failed at depth 1", 4);
+	out = record_chain(&in, peer_chain, 2, 1, "x", "1", 6,
+			   "certificate verification failed at depth 1", 4);
 	ck_assert_str_eq(out,
 		"{\"host\":\"localhost\",\"port\":8443,\"address\":\"127.0.0.1\",\"exit_code\":6,"
 		"\"error\":\"certificate verification failed at depth 1\",\"bytes_received\":5,"
@@ -350,8 +358,6 @@ START_TEST(record_tls_run)
 		"\"CN=srecv Test Root CA\",\"not_after\":\"2036-01-01T00:00:00Z\"}]}}\n");
 	free(out);
 	/* a TLS run without a peer certificate: peer null, chain empty */
-	in.chain = NULL;
-	in.chain_len = 0;
 	out = record(&in, 1, "x", "1", 5, "TLS handshake failed", 4);
 	ck_assert_ptr_nonnull(strstr(out, "\"peer\":null,\"chain\":[]}}\n"));
 	free(out);
@@ -362,6 +368,7 @@ START_TEST(verbose_lines_defused)
 {
 	static const char *const san[] = {"DNS:a\x1b]0;pwned\x07"};
 	srecv_cert_info c;
+	const srecv_cert_info *peer = &c;
 	srecv_info in;
 	char *buf = NULL;
 	size_t len = 0;
@@ -386,9 +393,7 @@ START_TEST(verbose_lines_defused)
 	in.alpn = "h2\r";
 	in.sni = NULL;
 	in.verify = "ok";
-	in.chain = &c;
-	in.chain_len = 1;
-	report_connection(f, &in);
+	report_connection(f, &in, &peer, 1);
 	fclose(f);
 	ck_assert_ptr_null(strchr(buf, '\x1b'));
 	ck_assert_ptr_null(strchr(buf, '\r'));

@@ -1,5 +1,6 @@
 /*
- * report.c - the -v lines and the --info-json record, both from srecv_info.
+ * report.c - the -v lines and the --info-json record, both from srecv_info
+ * and the peer's chain (srecv_conn_chain_cert).
  * Certificate fields come from the peer: they reach the terminal through
  * term_string and the JSON through json_string, never raw.
  */
@@ -52,7 +53,20 @@ static void cert_lines(FILE *f, size_t depth, const srecv_cert_info *c)
 	line(f, "  pin", c->spki_sha256);
 }
 
-void report_connection(FILE *f, const srecv_info *in)
+const srecv_cert_info **report_chain(const srecv_conn *c, size_t *count)
+{
+	size_t i, n = srecv_conn_chain_count(c), k = 0;
+	const srecv_cert_info **v = n ? calloc(n, sizeof(*v)) : NULL;
+
+	for (i = 0; v != NULL && i < n; i++)
+		if ((v[k] = srecv_conn_chain_cert(c, i)) != NULL)
+			k++;
+	*count = k;
+	return v;
+}
+
+void report_connection(FILE *f, const srecv_info *in, const srecv_cert_info *const *chain,
+		       size_t chain_len)
 {
 	size_t i;
 
@@ -87,8 +101,8 @@ void report_connection(FILE *f, const srecv_info *in)
 		line(f, "SNI", in->sni);
 		line(f, "Verification", verify_words(in->verify));
 	}
-	for (i = 0; i < in->chain_len; i++)
-		cert_lines(f, i, &in->chain[i]);
+	for (i = 0; i < chain_len; i++)
+		cert_lines(f, i, chain[i]);
 }
 
 void report_summary(FILE *f, uint64_t bytes, double secs)
@@ -159,7 +173,8 @@ static void json_cert(FILE *f, const srecv_cert_info *c, int full)
 	fputc('}', f);
 }
 
-static void json_tls(FILE *f, const srecv_info *in)
+static void json_tls(FILE *f, const srecv_info *in, const srecv_cert_info *const *chain,
+		     size_t chain_len)
 {
 	size_t i;
 
@@ -174,21 +189,22 @@ static void json_tls(FILE *f, const srecv_info *in)
 	fputs(",\"verify\":", f);
 	json_string(f, verify_words(in->verify));
 	fputs(",\"peer\":", f);
-	if (in->chain_len > 0)
-		json_cert(f, &in->chain[0], 1);
+	if (chain_len > 0)
+		json_cert(f, chain[0], 1);
 	else
 		fputs("null", f);
 	fputs(",\"chain\":[", f);
-	for (i = 0; i < in->chain_len; i++) {
+	for (i = 0; i < chain_len; i++) {
 		if (i)
 			fputc(',', f);
-		json_cert(f, &in->chain[i], 0);
+		json_cert(f, chain[i], 0);
 	}
 	fputs("]}", f);
 }
 
-void report_json(FILE *f, const srecv_info *in, int tls, const char *host, const char *port,
-		 int exit_code, const char *error, double total_ms)
+void report_json(FILE *f, const srecv_info *in, const srecv_cert_info *const *chain,
+		 size_t chain_len, int tls, const char *host, const char *port, int exit_code,
+		 const char *error, double total_ms)
 {
 	srecv_info none;
 
@@ -215,9 +231,9 @@ void report_json(FILE *f, const srecv_info *in, int tls, const char *host, const
 	 * handshake still says what it knows (nulls). */
 	if (in == NULL && tls) {
 		memset(&none, 0, sizeof(none));
-		json_tls(f, &none);
+		json_tls(f, &none, NULL, 0);
 	} else if (in != NULL && in->tls) {
-		json_tls(f, in);
+		json_tls(f, in, chain, chain_len);
 	} else {
 		fputs("null", f);
 	}

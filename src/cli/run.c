@@ -232,8 +232,9 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 
 void run_connected(struct run *r)
 {
+	const srecv_cert_info **chain;
 	char *out = NULL;
-	size_t len = 0;
+	size_t len = 0, n;
 	FILE *m;
 
 	if (!r->o.verbose)
@@ -242,7 +243,9 @@ void run_connected(struct run *r)
 	m = open_memstream(&out, &len);
 	if (m == NULL)
 		return;
-	report_connection(m, srecv_conn_info(r->conn));
+	chain = report_chain(r->conn, &n);
+	report_connection(m, srecv_conn_info(r->conn), chain, n);
+	free(chain);
 	if (fclose(m) == 0)
 		fwrite(out, 1, len, stderr);
 	free(out);
@@ -364,7 +367,12 @@ static int write_info(struct run *r, int code)
 	int rc = -1, e = ENOMEM;
 
 	if (m != NULL) {
-		report_json(m, in, r->o.tls, r->o.host, r->o.port, code, r->err, total_ms);
+		size_t n;
+		const srecv_cert_info **chain = report_chain(r->conn, &n);
+
+		report_json(m, in, chain, n, r->o.tls, r->o.host, r->o.port, code, r->err,
+			    total_ms);
+		free(chain);
 		if (fclose(m) == 0) {
 			errno = 0;
 			if (fwrite(out, 1, len, r->info) == len && fflush(r->info) == 0)

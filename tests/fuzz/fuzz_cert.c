@@ -5,8 +5,9 @@
  * function that reads a peer certificate:
  *   - sr_spki_pin, and pin matching (sr_check_pins) with a matching and a
  *     non-matching list, the matching one parsed by sr_pins_parse;
- *   - sr_record_chain, whose strings are then written by the CLI's -v and
- *     --info-json writers (report.c, json.c) and checked (fuzz_check.h);
+ *   - sr_keep_chain and srecv_conn_chain_cert, whose strings are then
+ *     written by the CLI's -v and --info-json writers (report.c, json.c)
+ *     and checked (fuzz_check.h);
  *   - sr_verify_cb under a real X509_verify_cert() (chain and host name
  *     checks as tls_attach configures them), then once per failure kind
  *     that has its own wording, with sr_verify_message().
@@ -234,9 +235,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cfg == NULL)
 		abort();
 	c = new_conn(cfg, peer);
-	sr_record_chain(c, chain);
-	if (c->info.chain_len != (size_t)sk_X509_num(chain) || c->info.chain == NULL)
-		fz_fail(TARGET, "sr_record_chain: chain length", NULL);
+	sr_keep_chain(c, chain);
+	if (srecv_conn_chain_count(c) != (size_t)sk_X509_num(chain) ||
+	    srecv_conn_chain_cert(c, 0) == NULL)
+		fz_fail(TARGET, "sr_keep_chain: chain length", NULL);
 	fz_check_reports(TARGET, c, c->status, 1.5);
 	srecv_conn_free(c);
 	srecv_config_free(cfg);
