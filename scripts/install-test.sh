@@ -30,6 +30,20 @@ for f in bin/srecv bin/srecv-testd include/srecv.h share/man/man1/srecv.1 \
 	share/bash-completion/completions/srecv share/bash-completion/completions/srecv-testd; do
 	check "installed $f" test -f "$prefix/$f"
 done
+# Every function's name finds its family page through MANPATH (the .so
+# links made from the pages' NAME sections), and renders at 80 columns.
+for f in srecv_config_new srecv_connect srecv_recv_fd srecv_config_set_idle_timeout \
+	srecv_config_set_keypair srecv_status_str libsrecv; do
+	check "MANPATH finds man3/$f.3" sh -c \
+		"test -f '$prefix/share/man/man3/$f.3' &&
+		 MANPATH='$prefix/share/man' man -w $f | grep -q '/share/man/man3/srecv[a-z_]*\.3\$'"
+	check "man $f renders its family page" sh -c \
+		"out=\$(MANPATH='$prefix/share/man' MANWIDTH=80 man $f 2>&1) &&
+		 printf '%s\n' \"\$out\" | grep -q '^SYNOPSIS' &&
+		 ! printf '%s\n' \"\$out\" | grep -q 'warning'"
+done
+check "man -l renders an installed link page" sh -c \
+	"cd '$prefix/share/man' && MANWIDTH=80 man -l man3/srecv_send.3 2>&1 | grep -q '^SRECV_RECV(3)'"
 check "libsrecv.a and libsrecv.so.1 installed" test -f "$libdir/libsrecv.a" -a -f "$libdir/libsrecv.so.1"
 check "SONAME is libsrecv.so.1" sh -c "objdump -p '$libdir/libsrecv.so' | grep -q 'SONAME *libsrecv.so.1'"
 check "only srecv_* symbols exported" sh -c \
