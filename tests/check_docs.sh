@@ -3,7 +3,7 @@
 # at 80 columns without a warning (man-db + groff), is `mandoc -Tlint`
 # clean and has no input line over 80 bytes; every function srecv.h declares
 # is named by a library page (its NAME section) whose SYNOPSIS gives the
-# header's prototype, and `man NAME` finds it in the build's man tree (the
+# header's prototype (and every constant its value), and `man NAME` finds it in the build's man tree (the
 # .so links CMakeLists.txt makes from those NAME sections); and nothing in
 # the tree cites a file outside it (srecv(1) and the README are the
 # contract). Usage: check_docs.sh SOURCE_DIR [BUILD_MAN_TREE]
@@ -81,6 +81,20 @@ while IFS= read -r proto; do
 	*) bad "${page#"$src"/}: SYNOPSIS lacks the header's prototype of $f:"$'\n'"    $proto" ;;
 	esac
 done <<<"$protos"
+# Every status, hint and family value and every #define of srecv.h is in
+# some page's SYNOPSIS with the header's value ("SRECV_EOUTPUT = 9",
+# "#define SRECV_VERSION_STRING \"1.0.0\""): a bump or a new value shows.
+all=""
+for page in "$src"/docs/man/*.3; do all=$all$(synopsis "$page")"|"; done
+consts=$(sed -n 's/^[[:space:]]*\(SRECV_[A-Z0-9_]*\) = \(-\{0,1\}[0-9]*\).*/\1=\2/p' "$header"
+	sed -n '/^#define SRECV_API/d; s/^#define \(SRECV_[A-Z0-9_]*\) \(.*\)/#define\1\2/p' "$header" |
+		sed 's|/\*.*\*/||' | tr -d '" \t')
+for k in $consts; do
+	case $all in
+	*"$k"[!0-9]*) ok ;;
+	*) bad "no page's SYNOPSIS gives $k (include/srecv.h)" ;;
+	esac
+done
 for n in "${!family[@]}"; do
 	case $n in srecv | libsrecv) continue ;; esac
 	printf '%s\n' "$funcs" | grep -qx "$n" ||
