@@ -3,10 +3,11 @@
 # at 80 columns without a warning (man-db + groff), is `mandoc -Tlint`
 # clean and has no input line over 80 bytes; every function srecv.h declares
 # is named by a library page (its NAME section) whose SYNOPSIS gives the
-# header's prototype (and every constant its value), and `man NAME` finds it in the build's man tree (the
-# .so links CMakeLists.txt makes from those NAME sections); and nothing in
-# the tree cites a file outside it (srecv(1) and the README are the
-# contract). Usage: check_docs.sh SOURCE_DIR [BUILD_MAN_TREE]
+# header's prototype (and every constant its value), and `man NAME` finds
+# it in the build's man tree (the .so links CMakeLists.txt makes from those
+# NAME sections); and nothing in the tree cites a file outside it (srecv(1)
+# and the README are the contract).
+# Usage: check_docs.sh SOURCE_DIR [BUILD_MAN_TREE]
 set -u
 src=$(cd "${1:?usage: check_docs.sh SOURCE_DIR [BUILD_MAN_TREE]}" && pwd)
 tree=${2:-}
