@@ -20,7 +20,7 @@ extern "C" {
 #define SRECV_API
 #endif
 
-#define SRECV_VERSION_STRING "0.1.0"
+#define SRECV_VERSION_STRING "1.0.0"
 
 /*
  * Every function that can fail returns one of these. The values are the exit
@@ -36,7 +36,7 @@ typedef enum srecv_status {
 	SRECV_EVERIFY = 6,    /* certificate verification or pin check failed */
 	SRECV_ETIMEOUT = 7,   /* connect, idle or total deadline passed */
 	SRECV_ETRUNCATED = 8, /* reset mid-stream, or TLS EOF without close_notify */
-	SRECV_EOUTPUT = 9,    /* not produced by the library; the CLI's output errors */
+	SRECV_EOUTPUT = 9,    /* srecv_recv_fd: writing the caller's fd failed */
 	SRECV_ECANCELED = 10, /* the cancel fd became readable (the CLI maps it to 128+signal) */
 	SRECV_ENOTSUP = 11,   /* srecv_recv_fd only: read-to-fd not possible here; nothing was
 	                         received and the connection is unchanged: use srecv_recv */
@@ -75,13 +75,18 @@ SRECV_API const char *srecv_config_error(const srecv_config *cfg);
 
 /* Use TLS (1) or plain TCP (0, the default). */
 SRECV_API srecv_status srecv_config_set_tls(srecv_config *cfg, int enable);
-/* Address family: 0 any (default), 4 IPv4 only, 6 IPv6 only. */
-SRECV_API srecv_status srecv_config_set_family(srecv_config *cfg, int family);
+/* Which addresses of a host name are tried (1.0: an enum; the values are
+ * those of the int it replaces). Any other value is SRECV_EUSAGE. */
+typedef enum srecv_family {
+	SRECV_FAMILY_ANY = 0,  /* IPv6 and IPv4, Happy Eyeballs (default) */
+	SRECV_FAMILY_IPV4 = 4, /* IPv4 only */
+	SRECV_FAMILY_IPV6 = 6  /* IPv6 only */
+} srecv_family;
+SRECV_API srecv_status srecv_config_set_family(srecv_config *cfg, srecv_family family);
 /*
- * Deadlines in milliseconds, 0 = none. connect_ms covers resolution, TCP
- * connect and the TLS handshake; idle_ms fails a wait in which no byte
- * moves; total_ms bounds everything from srecv_connect() until close.
- * Defaults: connect 30000, idle 0, total 0.
+ * The three deadlines in one call (see srecv_config_set_connect_timeout and
+ * the others, added in 1.0): all or nothing, so when one value is out of
+ * range none of the three changes.
  */
 SRECV_API srecv_status srecv_config_set_timeouts(srecv_config *cfg, long connect_ms,
 						 long idle_ms, long total_ms);
@@ -110,8 +115,8 @@ SRECV_API srecv_status srecv_config_set_batch_delay(srecv_config *cfg, long usec
  */
 struct sockaddr_storage;
 typedef srecv_status (*srecv_resolver_fn)(void *arg, const char *host, const char *port,
-					  int family, struct sockaddr_storage *out, size_t max,
-					  size_t *n);
+					  srecv_family family, struct sockaddr_storage *out,
+					  size_t max, size_t *n);
 SRECV_API srecv_status srecv_config_set_resolver(srecv_config *cfg, srecv_resolver_fn fn,
 						 void *arg);
 
@@ -320,11 +325,12 @@ typedef enum srecv_hint {
 	SRECV_HINT_CAPATH_UNHASHED = 5,
 	/* Added in 0.3: which deadline passed (SRECV_ETIMEOUT), so that a
 	 * program can name its own option for it. The connect deadline
-	 * (srecv_config_set_timeouts connect_ms): */
+	 * (srecv_config_set_connect_timeout): */
 	SRECV_HINT_CONNECT_TIMEOUT = 6,
-	/* the idle limit (idle_ms), receiving or sending: */
+	/* the idle limit (srecv_config_set_idle_timeout), receiving or
+	 * sending: */
 	SRECV_HINT_IDLE_TIMEOUT = 7,
-	/* the total deadline (total_ms): */
+	/* the total deadline (srecv_config_set_total_timeout): */
 	SRECV_HINT_TOTAL_TIMEOUT = 8
 } srecv_hint;
 
@@ -417,6 +423,25 @@ SRECV_API size_t srecv_conn_chain_count(const srecv_conn *c);
  * invisible character, or of invalid UTF-8, as \xHH; NUL as \x00).
  */
 SRECV_API const srecv_cert_info *srecv_conn_chain_cert(const srecv_conn *c, size_t i);
+
+/* ---------------------------------------------------------------------- */
+/* Added in 1.0: one setter per deadline */
+
+/* The longest deadline, in milliseconds (about 24.8 days). */
+#define SRECV_TIMEOUT_MAX_MS 2147483647L
+/*
+ * Deadlines in milliseconds, 0 = none; each from 0 to SRECV_TIMEOUT_MAX_MS,
+ * anything else (negative, larger) is SRECV_EUSAGE and changes nothing.
+ * Each setter changes its own deadline only. The connect deadline covers
+ * resolution, TCP connect and the TLS handshake (default 30000); the idle
+ * limit fails a wait, receiving or sending, in which no byte moves (default
+ * 0); the total deadline bounds everything from srecv_connect() until
+ * close (default 0). A deadline that passes is SRECV_ETIMEOUT, with
+ * SRECV_HINT_CONNECT_TIMEOUT, _IDLE_TIMEOUT or _TOTAL_TIMEOUT.
+ */
+SRECV_API srecv_status srecv_config_set_connect_timeout(srecv_config *cfg, long ms);
+SRECV_API srecv_status srecv_config_set_idle_timeout(srecv_config *cfg, long ms);
+SRECV_API srecv_status srecv_config_set_total_timeout(srecv_config *cfg, long ms);
 
 #ifdef __cplusplus
 }

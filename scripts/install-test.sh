@@ -30,8 +30,22 @@ for f in bin/srecv bin/srecv-testd include/srecv.h share/man/man1/srecv.1 \
 	share/bash-completion/completions/srecv share/bash-completion/completions/srecv-testd; do
 	check "installed $f" test -f "$prefix/$f"
 done
-check "libsrecv.a and libsrecv.so.0 installed" test -f "$libdir/libsrecv.a" -a -f "$libdir/libsrecv.so.0"
-check "SONAME is libsrecv.so.0" sh -c "objdump -p '$libdir/libsrecv.so' | grep -q 'SONAME *libsrecv.so.0'"
+# Every function's name finds its family page through MANPATH (the .so
+# links made from the pages' NAME sections), and renders at 80 columns.
+for f in srecv_config_new srecv_connect srecv_recv_fd srecv_config_set_idle_timeout \
+	srecv_config_set_keypair srecv_status_str libsrecv; do
+	check "MANPATH finds man3/$f.3" sh -c \
+		"test -f '$prefix/share/man/man3/$f.3' &&
+		 MANPATH='$prefix/share/man' man -w $f | grep -q '/share/man/man3/srecv[a-z_]*\.3\$'"
+	check "man $f renders its family page" sh -c \
+		"out=\$(MANPATH='$prefix/share/man' MANWIDTH=80 man $f 2>&1) &&
+		 printf '%s\n' \"\$out\" | grep -q '^SYNOPSIS' &&
+		 ! printf '%s\n' \"\$out\" | grep -q 'warning'"
+done
+check "man -l renders an installed link page" sh -c \
+	"cd '$prefix/share/man' && MANWIDTH=80 man -l man3/srecv_send.3 2>&1 | grep -q '^SRECV_RECV(3)'"
+check "libsrecv.a and libsrecv.so.1 installed" test -f "$libdir/libsrecv.a" -a -f "$libdir/libsrecv.so.1"
+check "SONAME is libsrecv.so.1" sh -c "objdump -p '$libdir/libsrecv.so' | grep -q 'SONAME *libsrecv.so.1'"
 check "only srecv_* symbols exported" sh -c \
 	"! nm -D --defined-only '$libdir/libsrecv.so' | awk '{print \$3}' | grep -v '^srecv_'"
 # The installed completions, in a real interactive bash (binding, options, files).
@@ -43,7 +57,7 @@ export PKG_CONFIG_PATH=$libdir/pkgconfig
 check "examples build with pkg-config" sh -c \
 	"cc -std=c11 -Wall -Wextra -Werror examples/fetch.c \$(pkg-config --cflags --libs srecv) -o '$tmp/fetch-pc'"
 # A non-system prefix: the README's rpath line runs without LD_LIBRARY_PATH.
-check "a program linked with -rpath finds libsrecv.so.0 in the prefix" sh -c \
+check "a program linked with -rpath finds libsrecv.so.1 in the prefix" sh -c \
 	"cc -std=c11 examples/fetch.c \$(pkg-config --cflags --libs srecv) \
 	-Wl,-rpath,\$(pkg-config --variable=libdir srecv) -o '$tmp/fetch-rpath' &&
 	 env -u LD_LIBRARY_PATH '$tmp/fetch-rpath' 2>&1 | grep -q '^usage: fetch'"
@@ -72,6 +86,6 @@ pid=$!
 for _ in $(seq 100); do [ -s "$tmp/port2" ] && break; sleep 0.05; done
 check "fetch (pkg-config build) uses the system store (SSL_CERT_FILE)" sh -c \
 	"SSL_CERT_FILE='$certs/ca.crt' timeout 20 '$tmp/fetch-pc' localhost $(cat "$tmp/port2") | grep -qx 'system store'"
-check "installed srecv runs" sh -c "'$prefix/bin/srecv' --version | grep -q '^srecv 0.1.0'"
+check "installed srecv runs" sh -c "'$prefix/bin/srecv' --version | grep -q '^srecv 1.0.0'"
 echo "install-test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

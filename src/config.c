@@ -58,23 +58,61 @@ srecv_status srecv_config_set_tls(srecv_config *cfg, int enable)
 	return SRECV_OK;
 }
 
-srecv_status srecv_config_set_family(srecv_config *cfg, int family)
+srecv_status srecv_config_set_family(srecv_config *cfg, srecv_family family)
 {
 	if (sr_cfg_editable(cfg) != SRECV_OK)
 		return SRECV_EUSAGE;
-	if (family != 0 && family != 4 && family != 6)
-		return sr_cfg_seterr(cfg, "address family must be 0, 4 or 6, not %d", family);
-	cfg->family = family;
+	/* An enum parameter still carries any int a caller casts into it. */
+	switch (family) {
+	case SRECV_FAMILY_ANY:
+	case SRECV_FAMILY_IPV4:
+	case SRECV_FAMILY_IPV6:
+		cfg->family = family;
+		return SRECV_OK;
+	}
+	return sr_cfg_seterr(cfg, "address family must be 0 (any), 4 or 6, not %d", (int)family);
+}
+
+/* Bounded so that sr_deadline_after_ms never overflows its nanoseconds. */
+static srecv_status check_timeout(srecv_config *cfg, const char *what, long ms)
+{
+	if (ms < 0 || ms > SRECV_TIMEOUT_MAX_MS)
+		return sr_cfg_seterr(cfg, "%s timeout must be 0 (none) to %ld ms, not %ld", what,
+				     SRECV_TIMEOUT_MAX_MS, ms);
 	return SRECV_OK;
 }
 
+srecv_status srecv_config_set_connect_timeout(srecv_config *cfg, long ms)
+{
+	if (sr_cfg_editable(cfg) != SRECV_OK || check_timeout(cfg, "connect", ms) != SRECV_OK)
+		return SRECV_EUSAGE;
+	cfg->connect_ms = ms;
+	return SRECV_OK;
+}
+
+srecv_status srecv_config_set_idle_timeout(srecv_config *cfg, long ms)
+{
+	if (sr_cfg_editable(cfg) != SRECV_OK || check_timeout(cfg, "idle", ms) != SRECV_OK)
+		return SRECV_EUSAGE;
+	cfg->idle_ms = ms;
+	return SRECV_OK;
+}
+
+srecv_status srecv_config_set_total_timeout(srecv_config *cfg, long ms)
+{
+	if (sr_cfg_editable(cfg) != SRECV_OK || check_timeout(cfg, "total", ms) != SRECV_OK)
+		return SRECV_EUSAGE;
+	cfg->total_ms = ms;
+	return SRECV_OK;
+}
+
+/* All three checked before any is stored: all or nothing. */
 srecv_status srecv_config_set_timeouts(srecv_config *cfg, long connect_ms, long idle_ms,
 				       long total_ms)
 {
-	if (sr_cfg_editable(cfg) != SRECV_OK)
+	if (sr_cfg_editable(cfg) != SRECV_OK || check_timeout(cfg, "connect", connect_ms) ||
+	    check_timeout(cfg, "idle", idle_ms) || check_timeout(cfg, "total", total_ms))
 		return SRECV_EUSAGE;
-	if (connect_ms < 0 || idle_ms < 0 || total_ms < 0)
-		return sr_cfg_seterr(cfg, "timeouts must not be negative");
 	cfg->connect_ms = connect_ms;
 	cfg->idle_ms = idle_ms;
 	cfg->total_ms = total_ms;

@@ -35,8 +35,8 @@ struct srecv_config {
 	pthread_mutex_t lock; /* tls_config.c: finishing the TLS context, once */
 	int tls_finished; /* under lock: the TLS context is final */
 	int tls;
-	int family; /* 0, 4 or 6 */
-	long connect_ms, idle_ms, total_ms;
+	srecv_family family;
+	long connect_ms, idle_ms, total_ms; /* 0 to SRECV_TIMEOUT_MAX_MS */
 	int cancel_fd; /* borrowed; -1 = none */
 	int64_t batch_delay_ns; /* batch.c: longest wait for a batch; 0 = off */
 	srecv_resolver_fn resolver; /* NULL = getaddrinfo */

@@ -22,6 +22,10 @@ int64_t sr_now_ns(void)
 
 int64_t sr_deadline_after_ms(long ms)
 {
+	/* The setters allow at most SRECV_TIMEOUT_MAX_MS (2^31 - 1 ms, 2.1e15
+	 * ns); the clamp keeps any other caller clear of int64 overflow too. */
+	if (ms > SRECV_TIMEOUT_MAX_MS)
+		ms = SRECV_TIMEOUT_MAX_MS;
 	return ms > 0 ? sr_now_ns() + (int64_t)ms * 1000000 : 0;
 }
 

@@ -3,12 +3,14 @@
  * against real loopback servers (srecv-testd): NULL handles never crash, a
  * used connection cannot be connected again (no stale end, chain or
  * record), no SIGPIPE escapes srecv_recv_fd, the record says TLS ran
- * whenever it did, the peer's chain is read through its accessors, and
- * peer text in srecv_error() is escaped.
+ * whenever it did, the peer's chain is read through its accessors, peer
+ * text in srecv_error() is escaped, and deadlines are bounded and set one
+ * by one.
  */
 #define _GNU_SOURCE
 #include <check.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -741,6 +743,213 @@ START_TEST(peer_text_escaped_in_errors)
 }
 END_TEST
 
+/* ---- Library 1.0: one setter per deadline, an address-family enum ---- */
+
+typedef srecv_status (*timeout_setter)(srecv_config *, long);
+
+/* Each deadline setter takes 0 to SRECV_TIMEOUT_MAX_MS and refuses the
+ * rest in words, changing nothing (a refused value never reaches the
+ * nanosecond arithmetic of the deadlines). */
+START_TEST(timeout_setters_bounded)
+{
+	static const struct {
+		timeout_setter set;
+		const char *what;
+	} s[] = {{srecv_config_set_connect_timeout, "connect"},
+		 {srecv_config_set_idle_timeout, "idle"},
+		 {srecv_config_set_total_timeout, "total"}};
+	const long bad[] = {-1, LONG_MIN,
+#if LONG_MAX > SRECV_TIMEOUT_MAX_MS
+			    SRECV_TIMEOUT_MAX_MS + 1,
+#endif
+			    LONG_MAX};
+	srecv_config *cfg = srecv_config_new();
+	char want[128];
+	size_t i, k;
+
+	ck_assert_int_eq(SRECV_TIMEOUT_MAX_MS, 2147483647L);
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		ck_assert_int_eq(s[i].set(cfg, 0), SRECV_OK);
+		ck_assert_int_eq(s[i].set(cfg, 1), SRECV_OK);
+		ck_assert_int_eq(s[i].set(cfg, SRECV_TIMEOUT_MAX_MS), SRECV_OK);
+		for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+			ck_assert_int_eq(s[i].set(cfg, bad[k]), SRECV_EUSAGE);
+			snprintf(want, sizeof(want),
+				 "%s timeout must be 0 (none) to 2147483647 ms, not %ld", s[i].what,
+				 bad[k]);
+			ck_assert_str_eq(srecv_config_error(cfg), want);
+		}
+		ck_assert_int_eq(s[i].set(NULL, 1), SRECV_EUSAGE);
+	}
+	srecv_config_free(cfg);
+}
+END_TEST
+
+/* srecv_config_set_timeouts: the same bounds, and all or nothing. */
+START_TEST(set_timeouts_bounded_all_or_nothing)
+{
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	srt_testd d;
+
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, LONG_MAX, 0, 0), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg),
+			 "connect timeout must be 0 (none) to 2147483647 ms, not "
+			 "9223372036854775807");
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 0, -5, 0), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg),
+			 "idle timeout must be 0 (none) to 2147483647 ms, not -5");
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, SRECV_TIMEOUT_MAX_MS, SRECV_TIMEOUT_MAX_MS,
+						   SRECV_TIMEOUT_MAX_MS),
+			 SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 200, 0, 0), SRECV_OK);
+	/* A bad total leaves the good connect and idle values unused: the
+	 * connect deadline stays 0.2 s, not 0 (none). */
+	ck_assert_int_eq(srecv_config_set_timeouts(cfg, 0, 0, LONG_MAX), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg), "total timeout must be 0 (none) to 2147483647 "
+						  "ms, not 9223372036854775807");
+	ck_assert_int_eq(srecv_config_set_tls(cfg, 1), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_ca_file(cfg, srt_cert("ca.crt")), SRECV_OK);
+	srt_testd_startl(&d, GOOD, "--stall-handshake", NULL);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "localhost", d.portstr), SRECV_ETIMEOUT);
+	ck_assert_str_eq(srecv_error(c), "timeout: connection not established within 0.2 s");
+	ck_assert_int_eq(srecv_conn_hint(c), SRECV_HINT_CONNECT_TIMEOUT);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+/* The largest deadlines are far, not overflowed into the past: a fetch
+ * with all three at SRECV_TIMEOUT_MAX_MS runs to its clean end. */
+START_TEST(largest_timeouts_do_not_overflow)
+{
+	srecv_config *cfg = tls_config();
+	srt_testd d;
+
+	ck_assert_int_eq(srecv_config_set_connect_timeout(cfg, SRECV_TIMEOUT_MAX_MS), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_idle_timeout(cfg, SRECV_TIMEOUT_MAX_MS), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_total_timeout(cfg, SRECV_TIMEOUT_MAX_MS), SRECV_OK);
+	srt_testd_startl(&d, GOOD, "--send", "far deadlines", NULL);
+	verified_fetch(cfg, d.portstr, "far deadlines");
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+/* One deadline set alone applies, and setting another leaves it. */
+static void separate_deadline(timeout_setter set, long ms, const char *want, srecv_hint hint)
+{
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c = srecv_conn_new(cfg);
+	char buf[16];
+	size_t n;
+	srt_testd d;
+	srecv_status st;
+
+	srt_testd_startl(&d, "--send", "x", "--then", "stall", NULL);
+	ck_assert_int_eq(set(cfg, ms), SRECV_OK);
+	/* The other setters change their own deadline only. */
+	if (set != srecv_config_set_idle_timeout)
+		ck_assert_int_eq(srecv_config_set_idle_timeout(cfg, 0), SRECV_OK);
+	if (set != srecv_config_set_total_timeout)
+		ck_assert_int_eq(srecv_config_set_total_timeout(cfg, 0), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_connect_timeout(cfg, 5000), SRECV_OK);
+	ck_assert_int_eq(srecv_connect(c, "127.0.0.1", d.portstr), SRECV_OK);
+	do
+		st = srecv_recv(c, buf, sizeof(buf), &n);
+	while (st == SRECV_OK && n > 0);
+	ck_assert_int_eq(st, SRECV_ETIMEOUT);
+	ck_assert_str_eq(srecv_error(c), want);
+	ck_assert_int_eq(srecv_conn_hint(c), hint);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+}
+
+START_TEST(separate_timeouts_apply)
+{
+	srecv_config *cfg = tls_config();
+	srecv_conn *c;
+	srt_testd d;
+
+	separate_deadline(srecv_config_set_idle_timeout, 150, "timeout: no data for 0.15 s",
+			  SRECV_HINT_IDLE_TIMEOUT);
+	separate_deadline(srecv_config_set_total_timeout, 250, "timeout: run exceeded 0.25 s",
+			  SRECV_HINT_TOTAL_TIMEOUT);
+	/* The connect deadline covers the handshake; idle 0 after it keeps it. */
+	ck_assert_int_eq(srecv_config_set_connect_timeout(cfg, 200), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_idle_timeout(cfg, 0), SRECV_OK);
+	srt_testd_startl(&d, GOOD, "--stall-handshake", NULL);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "localhost", d.portstr), SRECV_ETIMEOUT);
+	ck_assert_str_eq(srecv_error(c), "timeout: connection not established within 0.2 s");
+	ck_assert_int_eq(srecv_conn_hint(c), SRECV_HINT_CONNECT_TIMEOUT);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+/* The resolver hook is handed the enum as set. */
+static srecv_status family_resolver(void *arg, const char *host, const char *port,
+				    srecv_family family, struct sockaddr_storage *out, size_t max,
+				    size_t *n)
+{
+	*(srecv_family *)arg = family;
+	(void)host;
+	(void)port;
+	(void)out;
+	(void)max;
+	*n = 0;
+	return SRECV_ERESOLVE;
+}
+
+START_TEST(family_enum)
+{
+	static const srecv_family ok[] = {SRECV_FAMILY_IPV4, SRECV_FAMILY_IPV6, SRECV_FAMILY_ANY};
+	srecv_config *cfg = srecv_config_new();
+	srecv_family seen = (srecv_family)99;
+	srecv_conn *c;
+	size_t i;
+
+	ck_assert_int_eq(SRECV_FAMILY_ANY, 0);
+	ck_assert_int_eq(SRECV_FAMILY_IPV4, 4);
+	ck_assert_int_eq(SRECV_FAMILY_IPV6, 6);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		ck_assert_int_eq(srecv_config_set_family(cfg, ok[i]), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_family(cfg, (srecv_family)5), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg), "address family must be 0 (any), 4 or 6, not 5");
+	ck_assert_int_eq(srecv_config_set_family(cfg, (srecv_family)-1), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg), "address family must be 0 (any), 4 or 6, not -1");
+	ck_assert_int_eq(srecv_config_set_family(NULL, SRECV_FAMILY_IPV4), SRECV_EUSAGE);
+	/* The refused values changed nothing: ANY is still set, then IPv6. */
+	ck_assert_int_eq(srecv_config_set_resolver(cfg, family_resolver, &seen), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "any.test", "1"), SRECV_ERESOLVE);
+	ck_assert_int_eq(seen, SRECV_FAMILY_ANY);
+	srecv_conn_free(c);
+	srecv_config_free(cfg); /* frozen by that connect: a new one for IPv6 */
+	cfg = srecv_config_new();
+	ck_assert_int_eq(srecv_config_set_family(cfg, SRECV_FAMILY_IPV6), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_resolver(cfg, family_resolver, &seen), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "v6.test", "1"), SRECV_ERESOLVE);
+	ck_assert_int_eq(seen, SRECV_FAMILY_IPV6);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+}
+END_TEST
+
+/* 1.0 changed the ABI (soname 1): the header and the library say so. */
+START_TEST(version_is_one_zero)
+{
+	ck_assert_str_eq(SRECV_VERSION_STRING, "1.0.0");
+	ck_assert_str_eq(srecv_version(), "1.0.0");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api");
@@ -764,6 +973,12 @@ int main(void)
 	tcase_add_test(tc, chain_through_accessors);
 	tcase_add_test(tc, chain_edges);
 	tcase_add_test(tc, peer_text_escaped_in_errors);
+	tcase_add_test(tc, timeout_setters_bounded);
+	tcase_add_test(tc, set_timeouts_bounded_all_or_nothing);
+	tcase_add_test(tc, largest_timeouts_do_not_overflow);
+	tcase_add_test(tc, separate_timeouts_apply);
+	tcase_add_test(tc, family_enum);
+	tcase_add_test(tc, version_is_one_zero);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
 }

@@ -251,6 +251,28 @@ START_TEST(plain_fin_is_success)
 }
 END_TEST
 
+/* The command takes durations up to a year; the library's deadlines end at
+ * SRECV_TIMEOUT_MAX_MS (24.8 days). Both sides of that edge still run. */
+START_TEST(durations_beyond_the_library_maximum)
+{
+	static const char *const secs[] = {"2147483.647", "2147483.648", "31536000"};
+	srt_testd d;
+	srt_result r;
+	size_t i;
+
+	for (i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+		srt_testd_startl(&d, "--send", "long deadlines", NULL);
+		srt_runl(&r, NULL, "--connect-timeout", secs[i], "--idle-timeout", secs[i],
+			 "--max-time", secs[i], srt_addr("127.0.0.1", d.port), NULL);
+		ck_assert_msg(r.code == 0, "%s: %s", secs[i], r.err);
+		ck_assert_uint_eq(r.out_len, 14);
+		ck_assert_int_eq(memcmp(r.out, "long deadlines", 14), 0);
+		srt_result_free(&r);
+		srt_testd_stop(&d);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli_plain");
@@ -268,6 +290,7 @@ int main(void)
 	tcase_add_test(tc, reset_before_any_data);
 	tcase_add_test(tc, reset_mid_stream_keeps_bytes);
 	tcase_add_test(tc, plain_fin_is_success);
+	tcase_add_test(tc, durations_beyond_the_library_maximum);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
 }

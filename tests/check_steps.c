@@ -568,7 +568,7 @@ struct fake_dns {
 	size_t n;
 };
 
-static srecv_status fake_resolve(void *arg, const char *host, const char *port, int family,
+static srecv_status fake_resolve(void *arg, const char *host, const char *port, srecv_family family,
 				 struct sockaddr_storage *out, size_t max, size_t *n)
 {
 	const struct fake_dns *d = arg;

@@ -568,8 +568,8 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 {
 	switch (c) {
 	case O_TLS: o->tls = 1; break;
-	case '4': o->family = 4; break;
-	case '6': o->family = 6; break;
+	case '4': o->family = SRECV_FAMILY_IPV4; break;
+	case '6': o->family = SRECV_FAMILY_IPV6; break;
 	case O_CONNECT_TIMEOUT:
 		return opts_parse_duration("--connect-timeout", arg, &o->connect_ms, err, errlen);
 	case O_IDLE_TIMEOUT:
@@ -728,6 +728,17 @@ const char *opts_keylog(const struct srecv_opts *o)
 	return keylog;
 }
 
+/*
+ * A duration for the library, whose deadlines end at SRECV_TIMEOUT_MAX_MS
+ * (24.8 days) where ours end at OPTS_MAX_SECONDS (a year). A longer one is
+ * given as none rather than cut short: a deadline never passes before the
+ * time asked for, and --max-time keeps its own timer (main.c) anyway.
+ */
+static long lib_timeout(long ms)
+{
+	return ms > SRECV_TIMEOUT_MAX_MS ? 0 : ms;
+}
+
 srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg, const char **flag)
 {
 	srecv_status st;
@@ -743,7 +754,9 @@ srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg, const cha
 	} while (0)
 	TRY(NULL, srecv_config_set_tls(cfg, o->tls));
 	TRY(NULL, srecv_config_set_family(cfg, o->family));
-	TRY(NULL, srecv_config_set_timeouts(cfg, o->connect_ms, o->idle_ms, o->total_ms));
+	TRY(NULL, srecv_config_set_connect_timeout(cfg, lib_timeout(o->connect_ms)));
+	TRY(NULL, srecv_config_set_idle_timeout(cfg, lib_timeout(o->idle_ms)));
+	TRY(NULL, srecv_config_set_total_timeout(cfg, lib_timeout(o->total_ms)));
 	*flag = NULL;
 	if (!o->tls)
 		return SRECV_OK;

@@ -18,7 +18,7 @@
 
 struct srecv_opts {
 	int tls;
-	int family; /* 0 any, 4, 6 */
+	srecv_family family; /* SRECV_FAMILY_ANY, _IPV4 (-4), _IPV6 (-6) */
 	long connect_ms, idle_ms, total_ms; /* 0 = none; connect defaults to 30000 */
 	char *send_data; /* owned: --send after escapes (may hold NUL bytes) */
 	size_t send_len;

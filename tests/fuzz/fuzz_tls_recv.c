@@ -235,8 +235,9 @@ static void *server_main(void *arg)
 
 /* ---- the client: libsrecv as the CLI drives it ------------------------- */
 
-static srecv_status resolver(void *arg, const char *host, const char *port, int family,
-			     struct sockaddr_storage *out, size_t max, size_t *n)
+static srecv_status resolver(void *arg, const char *host, const char *port,
+			     srecv_family family, struct sockaddr_storage *out, size_t max,
+			     size_t *n)
 {
 	memset(out, 0, sizeof(*out));
 	memcpy(out, &g_addr, sizeof(g_addr));
