@@ -37,7 +37,11 @@ typedef enum srecv_status {
 	SRECV_ETIMEOUT = 7,   /* connect, idle or total deadline passed */
 	SRECV_ETRUNCATED = 8, /* reset mid-stream, or TLS EOF without close_notify */
 	SRECV_EOUTPUT = 9,    /* not produced by the library; the CLI's output errors */
-	SRECV_ECANCELED = 10  /* the cancel fd became readable (the CLI maps it to 128+signal) */
+	SRECV_ECANCELED = 10, /* the cancel fd became readable (the CLI maps it to 128+signal) */
+	SRECV_ENOTSUP = 11,   /* srecv_recv_fd only: read-to-fd not possible here; nothing was
+	                         received and the connection is unchanged: use srecv_recv */
+	SRECV_WANT_POLLIN = -2,  /* non-blocking mode only: call again once readable */
+	SRECV_WANT_POLLOUT = -3  /* non-blocking mode only: call again once writable */
 } srecv_status;
 
 /* Static description of a status ("certificate verification failed", ...). */
@@ -200,9 +204,10 @@ SRECV_API srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *
  * srecv_recv does (SRECV_OK with *nread == 0: clean end), and every byte
  * counted in *nread has been written to fd. SRECV_EOUTPUT: writing fd
  * failed, *out_errno says why (EPIPE: its reader went away); the connection
- * is then unusable. SRECV_EUSAGE, with nothing received and the connection
- * unchanged: not possible here (TLS, or fd or the kernel refuses splice);
- * use srecv_recv from then on. A signal on the cancel fd ends a blocked
+ * is then unusable. SRECV_ENOTSUP, with nothing received and the connection
+ * unchanged: not possible here (TLS, non-blocking mode, or fd or the kernel
+ * refuses splice); use srecv_recv from then on. SRECV_EUSAGE: bad arguments
+ * (len 0, fd < 0) or not connected. A signal on the cancel fd ends a blocked
  * write to fd (SRECV_ECANCELED). A reader that went away is EPIPE, never a
  * SIGPIPE: the signal is held back in the calling thread while fd is
  * written (its disposition is not touched).
@@ -213,7 +218,16 @@ SRECV_API srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *
 /* Send all len bytes (or fail), under the idle and total deadlines. */
 SRECV_API srecv_status srecv_send(srecv_conn *c, const void *buf, size_t len);
 
-/* Send close_notify (TLS) without waiting for the peer's, close the socket. */
+/*
+ * Send close_notify (TLS) without waiting for the peer's, close the socket
+ * (a socket of srecv_connect_socket stays open: it is the caller's).
+ * SRECV_OK when the orderly close was sent (nothing to send for plain TCP);
+ * SRECV_ETRUNCATED when close_notify could not be sent, srecv_error() saying
+ * "close failed: close_notify not sent: <why>" (the peer may see a truncated
+ * stream); on a connection that had already failed, that earlier status,
+ * without sending anything. Never waits; in non-blocking mode it may return
+ * SRECV_WANT_POLLOUT: call it again once writable.
+ */
 SRECV_API srecv_status srecv_close(srecv_conn *c);
 
 /* "<what failed>: <why>" for the last failure on c, "" if none. Owned by c. */
@@ -323,6 +337,55 @@ SRECV_API srecv_hint srecv_conn_hint(const srecv_conn *c);
  * that failure suggests nothing, and for NULL.
  */
 SRECV_API srecv_hint srecv_config_hint(const srecv_config *cfg);
+
+/* ---------------------------------------------------------------------- */
+/* Added in 1.0: non-blocking steps, the caller's socket */
+
+/*
+ * Non-blocking mode (default off = blocking, exactly as before); may be
+ * switched at any time. In it srecv_connect, srecv_connect_socket,
+ * srecv_recv, srecv_send and srecv_close never wait: they return
+ * SRECV_WANT_POLLIN / SRECV_WANT_POLLOUT; poll what srecv_conn_pollfds says,
+ * then call the SAME function again (srecv_connect: host and port are
+ * ignored on the repeat calls; srecv_send: the same buf and len until
+ * SRECV_OK, as SSL_write(3) requires). srecv_recv_fd returns SRECV_ENOTSUP
+ * in this mode. Deadlines (connect, idle, total) still apply: timeout_ms
+ * from srecv_conn_pollfds says when to call again at the latest, and that
+ * call returns SRECV_ETIMEOUT once a deadline passed. Name resolution is
+ * synchronous (getaddrinfo, or the config's resolver hook); an IP literal
+ * needs no DNS. The cancel fd is not used (the caller owns the loop), and
+ * neither is batching (srecv_config_set_batch_delay). SRECV_EUSAGE for NULL.
+ */
+SRECV_API srecv_status srecv_conn_set_nonblocking(srecv_conn *c, int on);
+
+/*
+ * After SRECV_WANT_*: fills fds[0..max) (fd, events; revents 0) with what to
+ * poll and returns the count (at most SRECV_POLLFD_MAX: during Happy
+ * Eyeballs several sockets connect at once), and *timeout_ms (if not NULL):
+ * the longest the caller may wait before calling again (the next connection
+ * attempt or a deadline), -1 = no limit. Returns 0 (and *timeout_ms 0) for
+ * NULL c or when nothing is to be waited for.
+ */
+#define SRECV_POLLFD_MAX 8
+struct pollfd;
+SRECV_API size_t srecv_conn_pollfds(const srecv_conn *c, struct pollfd *fds, size_t max,
+				    int *timeout_ms);
+
+/* The connected socket (-1 before it is connected, after srecv_close, and
+ * for NULL). Borrowed: the library closes it (but not srecv_connect_socket's). */
+SRECV_API int srecv_conn_fd(const srecv_conn *c);
+
+/*
+ * Run on a stream socket the caller already connected (TCP or Unix; after
+ * its own proxy or STARTTLS exchange). fd is BORROWED: the library never
+ * closes it (srecv_close shuts TLS down; the caller closes fd after
+ * srecv_conn_free) and never changes its flags (its I/O uses MSG_DONTWAIT and
+ * MSG_NOSIGNAL; no batching). servername: SNI and the name verified (TLS);
+ * NULL = the config's servername; TLS with neither and without
+ * srecv_config_insecure_noverify -> SRECV_EUSAGE. Like srecv_connect it may
+ * be called once per handle. info.host = servername, info.address = peer.
+ */
+SRECV_API srecv_status srecv_connect_socket(srecv_conn *c, int fd, const char *servername);
 
 #ifdef __cplusplus
 }

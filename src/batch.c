@@ -1,6 +1,8 @@
 /*
- * batch.c - fewer wake-ups for bulk streams (plain TCP and TLS alike: the
- * level is the socket's).
+ * batch.c - the core's wait policy for bulk streams: fewer wake-ups (plain
+ * TCP and TLS alike: the level is the socket's). Only the blocking calls
+ * wait, so only they batch; never on a caller's own socket (its options
+ * are the caller's).
  *
  * A receiver that is faster than its sender wakes for every segment and
  * takes a few KiB each time; on loopback that wake-up, not the bytes, is
@@ -39,8 +41,10 @@ void sr_batch_note(srecv_conn *c, size_t got, size_t asked)
 	 * OpenSSL's buffer ran dry (one recv fills at most that buffer), so
 	 * the socket may hold more: TLS waits for a batch only once a read
 	 * finds nothing (sr_wait_data from conn.c). */
-	c->batch_drained = got < asked && c->ops == &sr_transport_tcp;
-	if (c->batch || got < BATCH_ENTER || c->cfg->batch_delay_ns <= 0)
+	c->batch_drained = got < asked && c->nlayers > 0 &&
+			   (c->layers[c->nlayers - 1]->ops->flags & SR_LAYER_SHORT_READ_DRAINS);
+	if (c->batch || got < BATCH_ENTER || c->cfg->batch_delay_ns <= 0 || c->nonblocking ||
+	    c->fd_borrowed)
 		return;
 	if (c->batch_skip > 0) {
 		c->batch_skip--;
@@ -49,6 +53,14 @@ void sr_batch_note(srecv_conn *c, size_t got, size_t asked)
 	set_level(c, SR_BATCH_BYTES);
 	c->batch = 1;
 	c->info.batch_starts++;
+}
+
+void sr_batch_stop(srecv_conn *c)
+{
+	if (c->batch && c->fd >= 0)
+		set_level(c, 1);
+	c->batch = 0;
+	c->batch_drained = 0;
 }
 
 static int queued(const srecv_conn *c)

@@ -1,8 +1,9 @@
 /*
- * dial.c - name resolution (-4/-6, or the config's resolver hook) and
- * Happy Eyeballs (RFC 8305): address families interleaved, a new attempt
- * every 250 ms or as soon as one fails, first connection wins. Leaves a
- * connected, non-blocking socket in c->fd. Knows nothing of TLS.
+ * dial.c - name resolution (the config's family, or its resolver hook) and
+ * Happy Eyeballs (RFC 8305) as a state machine that never waits: address
+ * families interleaved, a new attempt every 250 ms or as soon as one fails,
+ * first connection wins. conn.c waits (or its caller does, non-blocking).
+ * Hands over a connected, non-blocking socket. Knows nothing of TLS.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +24,16 @@
 struct attempt {
 	struct sockaddr_storage ss;
 	int fd; /* owned while in flight, else -1 */
+};
+
+struct sr_dial {
+	struct attempt at[MAX_ADDRS];
+	size_t n, next; /* addresses; the next one to start */
+	int64_t t0; /* the first attempt (info.connect_ms) */
+	int64_t next_start; /* when the next attempt is due; 0 = at once */
+	int err; /* the last attempt's error */
+	int last; /* the last attempt started or failed; -1 = none */
+	char port[32];
 };
 
 static double ms_since(int64_t t0)
@@ -188,94 +200,147 @@ static int start(struct attempt *a, int *err)
 	return -1;
 }
 
-srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr_deadline *dl)
+srecv_status sr_dial_start(srecv_conn *c, const char *host, const char *port)
 {
 	struct sockaddr_storage found[MAX_ADDRS];
-	struct attempt at[MAX_ADDRS];
-	struct pollfd pf[MAX_ADDRS];
-	int idx[MAX_ADDRS];
-	size_t n = 0, next = 0, i;
-	int64_t t0 = sr_now_ns(), next_start = 0;
-	int err = 0, winner = -1, last = -1;
-	char addr[64];
+	struct sr_dial *d;
+	int64_t t0 = sr_now_ns();
+	size_t n = 0;
 
 	if (resolve(c, host, port, found, &n) != SRECV_OK)
 		return c->status;
 	c->info.resolve_ms = ms_since(t0);
-	interleave(found, n, at);
+	d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		sr_seterr(c, SRECV_EINTERNAL, "internal error: out of memory");
+		return c->status;
+	}
+	interleave(found, n, d->at);
+	d->n = n;
+	d->last = -1;
+	d->t0 = sr_now_ns();
+	snprintf(d->port, sizeof(d->port), "%s", port);
+	c->dial = d;
+	return SRECV_OK;
+}
 
-	t0 = sr_now_ns();
-	while (winner < 0) {
-		size_t np = 0;
+/* The attempts in flight, for poll. */
+static size_t in_flight(const struct sr_dial *d, struct pollfd *pf, int *idx, size_t max)
+{
+	size_t i, np = 0;
+
+	for (i = 0; i < d->next && np < max; i++)
+		if (d->at[i].fd >= 0) {
+			pf[np].fd = d->at[i].fd;
+			pf[np].events = POLLOUT;
+			pf[np].revents = 0;
+			if (idx != NULL)
+				idx[np] = (int)i;
+			np++;
+		}
+	return np;
+}
+
+size_t sr_dial_pollfds(const srecv_conn *c, struct pollfd *fds, size_t max)
+{
+	return c->dial != NULL ? in_flight(c->dial, fds, NULL, max) : 0;
+}
+
+int64_t sr_dial_wake_at(const srecv_conn *c)
+{
+	const struct sr_dial *d = c->dial;
+
+	return d != NULL && d->next < d->n ? d->next_start : 0;
+}
+
+/* The winner's socket out of d (no longer closed by sr_dial_end). */
+static sr_io won(struct sr_dial *d, int i, int *fd)
+{
+	*fd = d->at[i].fd;
+	d->at[i].fd = -1;
+	d->last = i;
+	return SR_IO_OK;
+}
+
+sr_io sr_dial_step(srecv_conn *c, int *fd)
+{
+	struct sr_dial *d = c->dial;
+	struct pollfd pf[MAX_ADDRS];
+	int idx[MAX_ADDRS];
+	char addr[64];
+
+	for (;;) {
 		int64_t now = sr_now_ns();
+		size_t np, i;
+		int failed = 0;
 
-		if (next < n && (next_start == 0 || now >= next_start)) {
-			int r = start(&at[next], &err);
+		if (d->next < d->n && (d->next_start == 0 || now >= d->next_start)) {
+			int r = start(&d->at[d->next], &d->err);
 
-			last = (int)next;
-			next++;
+			d->last = (int)d->next;
+			d->next++;
 			if (r == 1)
-				winner = (int)next - 1;
+				return won(d, d->last, fd);
 			/* A failed attempt lets the next one start at once. */
-			next_start = r < 0 ? 0 : now + ATTEMPT_DELAY_NS;
+			d->next_start = r < 0 ? 0 : now + ATTEMPT_DELAY_NS;
 			continue;
 		}
-		for (i = 0; i < next; i++)
-			if (at[i].fd >= 0) {
-				pf[np].fd = at[i].fd;
-				pf[np].events = POLLOUT;
-				pf[np].revents = 0;
-				idx[np++] = (int)i;
-			}
-		if (np == 0 && next >= n)
-			break; /* every address failed */
-		if (sr_poll(c, pf, np, dl, next < n ? next_start : 0) != SRECV_OK)
-			break; /* deadline or cancel, already worded */
-		for (i = 0; i < np && winner < 0; i++) {
+		np = in_flight(d, pf, idx, MAX_ADDRS);
+		if (np == 0) {
+			if (d->next < d->n)
+				continue;
+			/* every address failed */
+			addr_string(&d->at[d->last >= 0 ? d->last : 0].ss, addr, sizeof(addr));
+			sr_seterr(c, SRECV_ECONNECT, "connection failed: %s port %s: %s", addr,
+				  d->port, d->err ? sr_sock_strerror(d->err) : "no address to try");
+			return SR_IO_ERR;
+		}
+		/* Which attempts finished: a zero-timeout poll never waits. */
+		if (poll(pf, (nfds_t)np, 0) < 0 && errno != EINTR) {
+			sr_seterr(c, SRECV_EINTERNAL, "internal error: poll: %s", strerror(errno));
+			return SR_IO_ERR;
+		}
+		for (i = 0; i < np; i++) {
 			int soerr = 0;
 			socklen_t elen = sizeof(soerr);
-			struct attempt *a = &at[idx[i]];
+			struct attempt *a = &d->at[idx[i]];
 
 			if (pf[i].revents == 0)
 				continue;
 			if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) != 0)
 				soerr = errno;
-			if (soerr == 0) {
-				winner = idx[i];
-				break;
-			}
-			err = soerr;
-			last = idx[i];
+			if (soerr == 0)
+				return won(d, idx[i], fd);
+			d->err = soerr;
+			d->last = idx[i];
 			close(a->fd);
 			a->fd = -1;
-			next_start = 0;
+			d->next_start = 0;
+			failed = 1;
 		}
+		if (!failed)
+			return SR_IO_WANT_WRITE;
 	}
-	c->info.connect_ms = ms_since(t0);
+}
+
+void sr_dial_end(srecv_conn *c)
+{
+	struct sr_dial *d = c->dial;
+	size_t i;
+
+	if (d == NULL)
+		return;
+	c->info.connect_ms = ms_since(d->t0);
 	/* First success wins; every other attempt is closed. */
-	for (i = 0; i < next; i++)
-		if ((int)i != winner && at[i].fd >= 0) {
-			close(at[i].fd);
-			at[i].fd = -1;
-		}
+	for (i = 0; i < d->next; i++)
+		if (d->at[i].fd >= 0)
+			close(d->at[i].fd);
 	/* info.address: the address connected, or the last one tried, so a
 	 * failed run still says where it failed. */
-	if (winner >= 0 || last >= 0) {
-		addr_string(&at[winner >= 0 ? winner : last].ss, c->addr, sizeof(c->addr));
+	if (d->last >= 0) {
+		addr_string(&d->at[d->last].ss, c->addr, sizeof(c->addr));
 		c->info.address = c->addr;
 	}
-	if (c->status != SRECV_OK) {
-		if (winner >= 0)
-			close(at[winner].fd);
-		return c->status;
-	}
-	if (winner < 0) {
-		addr_string(&at[last >= 0 ? last : 0].ss, addr, sizeof(addr));
-		sr_seterr(c, SRECV_ECONNECT, "connection failed: %s port %s: %s", addr, port,
-			  err ? sr_sock_strerror(err) : "no address to try");
-		return c->status;
-	}
-	c->fd = at[winner].fd;
-	c->info.connected = 1;
-	return SRECV_OK;
+	free(d);
+	c->dial = NULL;
 }

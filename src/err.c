@@ -24,6 +24,9 @@ const char *srecv_status_str(srecv_status s)
 	case SRECV_ETRUNCATED: return "stream truncated";
 	case SRECV_EOUTPUT: return "output error";
 	case SRECV_ECANCELED: return "interrupted";
+	case SRECV_ENOTSUP: return "not possible here";
+	case SRECV_WANT_POLLIN: return "call again once readable";
+	case SRECV_WANT_POLLOUT: return "call again once writable";
 	}
 	return "unknown status";
 }

@@ -1,6 +1,7 @@
 /*
- * srecv_int.h - private structures of libsrecv, the transport operations
- * table and the sr_* functions shared between files. Not installed; nothing
+ * srecv_int.h - private structures of libsrecv (config, connection core)
+ * and the sr_* functions shared between files; the layer interface is in
+ * core.h. Not installed; nothing
  * here may leak into include/srecv.h. No OpenSSL header: what only the TLS
  * files need is in tls.h.
  */
@@ -12,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "core.h"
 #include "srecv.h"
 
 #if defined(__GNUC__)
@@ -52,51 +54,11 @@ struct srecv_config {
 	char err[SR_ERRLEN];
 };
 
-/* What one non-blocking transport step came to. */
-typedef enum sr_io {
-	SR_IO_OK,         /* done (read/write: *n > 0 bytes moved) */
-	SR_IO_EOF,        /* clean end of stream: FIN (TCP), close_notify (TLS) */
-	SR_IO_WANT_READ,  /* retry once the socket is readable */
-	SR_IO_WANT_WRITE, /* retry once the socket is writable */
-	SR_IO_ERR         /* failed; the op has called sr_seterr() */
-} sr_io;
-
-/*
- * One table per transport. Contract for every op: never blocks, never
- * prints, reports failure only through sr_seterr() + SR_IO_ERR, and is
- * retried by conn.c with the same arguments after a WANT_* wait.
- */
-struct sr_transport {
-	const char *name;
-	/* Prepare per-connection state after the socket connected (TLS: SSL
-	 * object, name binding). SRECV_OK or a status with the error set. */
-	srecv_status (*attach)(srecv_conn *c, const char *host);
-	sr_io (*handshake)(srecv_conn *c); /* OK when the peer is verified */
-	sr_io (*read)(srecv_conn *c, void *buf, size_t len, size_t *n);
-	sr_io (*write)(srecv_conn *c, const void *buf, size_t len, size_t *n);
-	/* One attempt at an orderly close of our side; never waits for the peer. */
-	void (*shutdown)(srecv_conn *c);
-	/* Nonzero when read can make progress without the socket (buffered bytes). */
-	int (*pending)(const srecv_conn *c);
-	void (*destroy)(srecv_conn *c); /* frees transport state; fd is conn's */
-};
-
-extern const struct sr_transport sr_transport_tcp;
-extern const struct sr_transport sr_transport_tls;
-
 /* A monotonic point in time (ns) and what to say when it passes. */
 typedef struct sr_deadline {
 	int64_t at; /* 0 = never */
 	const char *what; /* "connect", "idle", "total" */
 } sr_deadline;
-
-/* Verification failure captured by the verify callback (first one wins). */
-struct sr_verify_fail {
-	int err; /* X509_V_OK when none */
-	int depth;
-	char subject[256];
-	char detail[512]; /* extra words: dates, names */
-};
 
 /* Strings handed out through srecv_info live here until srecv_conn_free. */
 struct sr_strings {
@@ -104,17 +66,43 @@ struct sr_strings {
 	size_t n, cap;
 };
 
+#define SR_LAYERS_MAX 4 /* socket, two tunnels or preambles, TLS */
+
+/* What a connection is doing; conn.c's steps move it forward. */
+enum sr_phase {
+	SR_PH_NEW,     /* made; srecv_connect not called */
+	SR_PH_DIAL,    /* dial.c: attempts in flight (Happy Eyeballs) */
+	SR_PH_LAYERS,  /* connect steps of the layers, bottom up */
+	SR_PH_OPEN,    /* data may flow */
+	SR_PH_CLOSED   /* srecv_close ran */
+};
+
+/* Which call a WANT_* return left half done (non-blocking mode). */
+enum sr_op { SR_OP_NONE, SR_OP_CONNECT, SR_OP_RECV, SR_OP_SEND, SR_OP_CLOSE };
+
+struct sr_dial; /* dial.c's private state */
+struct sr_tls_layer; /* tls_layer.c's private state (tls.h) */
+
 struct srecv_conn {
 	srecv_config *cfg; /* a counted reference: freed with the connection */
-	const struct sr_transport *ops;
-	int fd; /* owned; -1 when closed */
-	struct ssl_st *ssl; /* owned: OpenSSL's SSL, used by the TLS files only */
-	struct bio_method_st *biometh; /* owned: method of ssl's socket BIO (no SIGPIPE) */
+	/* owned: the layer stack, bottom (the socket) first; free with
+	 * destroy, top first */
+	struct sr_layer *layers[SR_LAYERS_MAX];
+	size_t nlayers;
+	size_t ready; /* layers[0..ready) finished their connect step */
+	struct sr_tls_layer *tls; /* borrowed: the TLS layer in layers[], for tls_*.c */
+	int generic_io; /* sr_conn_set_generic_io: TLS through the layer below */
+	int fd; /* borrowed from the socket layer: what to poll; -1 = none */
+	int fd_borrowed; /* srecv_connect_socket: the caller's fd (no batching) */
+	enum sr_phase phase;
+	struct sr_dial *dial; /* owned: during SR_PH_DIAL */
+	int nonblocking; /* srecv_conn_set_nonblocking */
+	enum sr_op op; /* non-blocking: the call that returned WANT_* */
+	short want; /* its POLLIN/POLLOUT for srecv_conn_pollfds */
+	sr_deadline op_dl; /* its deadline, kept over the repeated calls */
+	size_t send_done; /* srecv_send: bytes of the caller's buffer sent */
+	int64_t hs_start; /* the layers' connect steps began (handshake_ms) */
 	srecv_hint hint; /* srecv_conn_hint: what the first error suggests */
-	int cert_requested; /* transport_tls.c: the server sent a CertificateRequest */
-	int splice_pipe[2]; /* owned: srecv_recv_fd's pipe, made on first use; -1 = none */
-	int splice_pipe_size; /* its capacity in bytes */
-	int splice_off; /* fd refused splice(2) once: srecv_recv_fd says use srecv_recv */
 	srecv_status status; /* first failure; final */
 	char err[SR_ERRLEN];
 	int eof; /* clean end seen */
@@ -124,10 +112,6 @@ struct srecv_conn {
 	int batch_strikes, batch_skip; /* batch.c: batch waits in vain, reads to skip */
 	int64_t start_ns; /* srecv_connect's start */
 	int64_t total_at; /* the total deadline (total_ms), 0 = none */
-	char peer_name[256]; /* name verified: servername or host */
-	int peer_is_ip;
-	struct sr_verify_fail vfail;
-	int refused_renegotiation; /* we answered a HelloRequest with no_renegotiation */
 	srecv_info info;
 	srecv_cert_info *chain; /* owned: info.chain */
 	struct sr_strings strings;
@@ -164,6 +148,8 @@ srecv_status sr_wait(srecv_conn *c, int fd, short events, const sr_deadline *dl)
  * set once wake_at (0 = never) passes; deadline and cancel as sr_wait. */
 srecv_status sr_poll(srecv_conn *c, struct pollfd *fds, size_t nfds, const sr_deadline *dl,
 		     int64_t wake_at);
+/* Set the ETIMEOUT error (and hint) for dl having passed; returns it. */
+srecv_status sr_timeout_error(srecv_conn *c, const sr_deadline *dl);
 
 /* conn.c: deadline for a data wait, the idle limit from now (worded for
  * sending or receiving), capped by the total. */
@@ -177,6 +163,8 @@ void sr_batch_note(srecv_conn *c, size_t got, size_t asked);
 /* The same after a splice from the socket, which may stop short of asked
  * with more queued. */
 void sr_batch_note_splice(srecv_conn *c, size_t got, size_t asked);
+/* Stop batching now (non-blocking mode: the caller's loop decides waits). */
+void sr_batch_stop(srecv_conn *c);
 /* Before a read: wait for a batch if the last read emptied the socket. */
 srecv_status sr_batch_before_read(srecv_conn *c, const sr_deadline *dl);
 /* Every wait for c->fd to become readable: while batching, at most the
@@ -189,11 +177,22 @@ srecv_status sr_wait_data(srecv_conn *c, const sr_deadline *dl);
  * out when out is not NULL. sr_is_ip_literal: the same without the text. */
 int sr_ip_canonical(const char *s, char *out, size_t outlen);
 int sr_is_ip_literal(const char *s);
-/* dial.c: resolve and connect c->fd under dl; fills info address/timings. */
-srecv_status sr_dial(srecv_conn *c, const char *host, const char *port, const sr_deadline *dl);
+/* dial.c, a state machine in c->dial (Happy Eyeballs with several
+ * attempts in flight). sr_dial_start resolves (synchronously) and makes the
+ * state: SRECV_OK or the error status. sr_dial_step starts attempts that
+ * are due and takes finished ones, never waiting: OK with the connected
+ * socket (owned by the caller) in *fd and the state freed, WANT_WRITE
+ * (poll sr_dial_pollfds until sr_dial_wake_at), ERR with the error set.
+ * sr_dial_end closes what is in flight, fills info.address and
+ * info.connect_ms and frees the state (after OK, or on any failure). */
+srecv_status sr_dial_start(srecv_conn *c, const char *host, const char *port);
+sr_io sr_dial_step(srecv_conn *c, int *fd);
+size_t sr_dial_pollfds(const srecv_conn *c, struct pollfd *fds, size_t max);
+int64_t sr_dial_wake_at(const srecv_conn *c); /* 0 = no attempt due */
+void sr_dial_end(srecv_conn *c);
 
-/* transport_tcp.c: a failed socket call on the stream, 4 before any data,
- * 8 after (splice.c's socket calls too). */
+/* layer_socket.c: a failed socket call on the stream, 4 before any data,
+ * 8 after. */
 sr_io sr_sock_fail(srecv_conn *c, int err);
 
 /* tls_config.c: finish cfg's TLS context once, at its first TLS connect

@@ -1,5 +1,5 @@
 /*
- * tls.h - private to the TLS files (tls_config.c, transport_tls.c,
+ * tls.h - private to the TLS files (tls_config.c, tls_layer.c,
  * tls_verify.c, tls_ca_bundle.c): the OpenSSL half of a config, and the
  * functions they share. The only header that brings in OpenSSL; nothing
  * outside those files includes it.
@@ -32,6 +32,34 @@ struct sr_tls_config {
 	int keylog_fd; /* owned: the key log, opened by its setter; -1 = none */
 };
 
+/* Verification failure captured by the verify callback (first one wins). */
+struct sr_verify_fail {
+	int err; /* X509_V_OK when none */
+	int depth;
+	char subject[256];
+	char detail[512]; /* extra words: dates, names */
+};
+
+/* tls_layer.c's private state: one TLS layer of a connection. Here rather
+ * than in tls_layer.c because the verify and client-certificate callbacks
+ * (tls_verify.c, tls_config.c) record into it; sr_tls_of(c) finds it. */
+struct sr_tls_layer {
+	struct sr_layer base;
+	SSL *ssl; /* owned */
+	BIO_METHOD *biometh; /* owned: method of ssl's BIO; freed after ssl */
+	int cert_requested; /* the server sent a CertificateRequest */
+	int refused_renegotiation; /* we answered a HelloRequest with no_renegotiation */
+	char peer_name[256]; /* name verified: servername or host */
+	int peer_is_ip;
+	struct sr_verify_fail vfail;
+};
+
+/* The connection's TLS layer (c->tls), never NULL inside a TLS callback. */
+static inline struct sr_tls_layer *sr_tls_of(const srecv_conn *c)
+{
+	return c->tls;
+}
+
 /* tls_ca_bundle.c: search the CA bundle at path lazily from t->ctx's store. 1
  * when set up; 0 when the file is unreadable, empty, or holds more than
  * certificates: the caller then loads it the usual, eager way. */
@@ -42,7 +70,7 @@ int sr_ca_bundle_add(struct sr_tls_config *t, const char *path);
  * sets SRECV_HINT_CAPATH_UNHASHED then. */
 void sr_capath_note(srecv_conn *c, char *out, size_t len);
 
-/* transport_tls.c: the newest OpenSSL error's reason text, or fallback. */
+/* tls_layer.c: the newest OpenSSL error's reason text, or fallback. */
 const char *sr_ossl_reason(const char *fallback);
 
 /* tls_verify.c */

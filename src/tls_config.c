@@ -88,8 +88,8 @@ static int client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
 
 	(void)x509;
 	(void)pkey;
-	if (c != NULL)
-		c->cert_requested = 1;
+	if (c != NULL && sr_tls_of(c) != NULL)
+		sr_tls_of(c)->cert_requested = 1;
 	return 0;
 }
 

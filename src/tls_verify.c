@@ -242,7 +242,7 @@ static void failure_detail(srecv_conn *c, X509 *x, int err, char *out, size_t le
 	case X509_V_ERR_IP_ADDRESS_MISMATCH:
 		san_list(x, buf, sizeof(buf));
 		snprintf(out, len, ": '%.100s' is not among the certificate's names (%.300s)",
-			 c->peer_name, buf);
+			 sr_tls_of(c)->peer_name, buf);
 		break;
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
@@ -268,13 +268,13 @@ int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 	/* The untrusted stack is the chain as the peer sent it, leaf first;
 	 * recorded here because a failed handshake leaves no peer chain. */
 	sr_record_chain(c, X509_STORE_CTX_get0_untrusted(store));
-	if (!preverify_ok && c->vfail.err == X509_V_OK) {
-		c->vfail.err = err != X509_V_OK ? err : X509_V_ERR_UNSPECIFIED;
-		c->vfail.depth = X509_STORE_CTX_get_error_depth(store);
+	if (!preverify_ok && sr_tls_of(c)->vfail.err == X509_V_OK) {
+		sr_tls_of(c)->vfail.err = err != X509_V_OK ? err : X509_V_ERR_UNSPECIFIED;
+		sr_tls_of(c)->vfail.depth = X509_STORE_CTX_get_error_depth(store);
 		if (x != NULL) {
-			name_string(X509_get_subject_name(x), c->vfail.subject,
-				    sizeof(c->vfail.subject));
-			failure_detail(c, x, err, c->vfail.detail, sizeof(c->vfail.detail));
+			name_string(X509_get_subject_name(x), sr_tls_of(c)->vfail.subject,
+				    sizeof(sr_tls_of(c)->vfail.subject));
+			failure_detail(c, x, err, sr_tls_of(c)->vfail.detail, sizeof(sr_tls_of(c)->vfail.detail));
 		}
 	}
 	/* With insecure_noverify the handshake goes on whatever the chain says. */
@@ -283,18 +283,18 @@ int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 
 void sr_verify_message(srecv_conn *c)
 {
-	const char *why = X509_verify_cert_error_string(c->vfail.err);
+	const char *why = X509_verify_cert_error_string(sr_tls_of(c)->vfail.err);
 	char capath[700] = "";
 
-	if (c->vfail.err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-	    c->vfail.err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
-	    c->vfail.err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
-	    c->vfail.err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+	if (sr_tls_of(c)->vfail.err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	    sr_tls_of(c)->vfail.err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+	    sr_tls_of(c)->vfail.err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
+	    sr_tls_of(c)->vfail.err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
 		sr_capath_note(c, capath, sizeof(capath));
 	c->info.verify = sr_keep(c, why);
 	sr_seterr(c, SRECV_EVERIFY, "certificate verification failed at depth %d (%s): %s%s%s",
-		  c->vfail.depth, c->vfail.subject[0] ? c->vfail.subject : "no subject", why,
-		  c->vfail.detail, capath);
+		  sr_tls_of(c)->vfail.depth, sr_tls_of(c)->vfail.subject[0] ? sr_tls_of(c)->vfail.subject : "no subject", why,
+		  sr_tls_of(c)->vfail.detail, capath);
 }
 
 srecv_status sr_check_pins(srecv_conn *c, X509 *leaf)

@@ -36,7 +36,7 @@ sr_deadline sr_earliest(sr_deadline a, sr_deadline b)
 
 /* The deadline's words, and a hint naming which setting it was (the
  * caller's program names its own option for it: srecv_conn_hint). */
-static void timeout_error(srecv_conn *c, const sr_deadline *dl)
+srecv_status sr_timeout_error(srecv_conn *c, const sr_deadline *dl)
 {
 	const srecv_config *cfg = c->cfg;
 	srecv_hint hint = SRECV_HINT_TOTAL_TIMEOUT;
@@ -57,6 +57,7 @@ static void timeout_error(srecv_conn *c, const sr_deadline *dl)
 			  cfg->idle_ms / 1000.0);
 	else
 		sr_seterr(c, SRECV_ETIMEOUT, "timeout: run exceeded %.3g s", cfg->total_ms / 1000.0);
+	return c->status;
 }
 
 srecv_status sr_poll(srecv_conn *c, struct pollfd *fds, size_t nfds, const sr_deadline *dl,
@@ -81,8 +82,7 @@ srecv_status sr_poll(srecv_conn *c, struct pollfd *fds, size_t nfds, const sr_de
 		int r;
 
 		if (dl->at != 0 && dl->at <= now) {
-			timeout_error(c, dl);
-			return c->status;
+			return sr_timeout_error(c, dl);
 		}
 		if (wake_at != 0 && (until == 0 || wake_at < until))
 			until = wake_at;

@@ -223,7 +223,7 @@ static srecv_status transfer(struct run *r)
 			st = srecv_recv_fd(r->conn, r->sink.fd, want, &n, &errnum);
 			if (n > 0)
 				got_data = 1;
-			if (st == SRECV_EUSAGE && n == 0 && errnum == 0) {
+			if (st == SRECV_ENOTSUP) {
 				splice_ok = 0; /* TLS, or the output cannot: copy */
 				st = SRECV_OK;
 				continue;
