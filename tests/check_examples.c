@@ -179,6 +179,28 @@ START_TEST(multi_fetch_failures)
 }
 END_TEST
 
+/* An IPv6 literal in brackets, and the same server twice at once. */
+START_TEST(multi_fetch_ipv6_brackets)
+{
+	srt_testd d;
+	srt_result r;
+	char t[64], want[128];
+
+	if (!srt_have_ipv6())
+		return;
+	use_example("multi_fetch");
+	srt_testd_startl(&d, "--listen", "::1", "--fork", "--send", "over v6\\n", "--count", "2", NULL);
+	snprintf(t, sizeof(t), "[::1]:%d", d.port);
+	srt_runl(&r, NULL, t, t, NULL);
+	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+	snprintf(want, sizeof(want), "[::1]:%d: over v6\n[::1]:%d: over v6\n", d.port, d.port);
+	ck_assert_str_eq((char *)r.out, want);
+	ck_assert_int_eq(srt_lines(r.err), 2);
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+}
+END_TEST
+
 START_TEST(multi_fetch_usage)
 {
 	srt_result r;
@@ -215,6 +237,7 @@ int main(void)
 	tcase_add_test(tc, multi_fetch_concurrent_tls);
 	tcase_add_test(tc, multi_fetch_plain_stdout);
 	tcase_add_test(tc, multi_fetch_failures);
+	tcase_add_test(tc, multi_fetch_ipv6_brackets);
 	tcase_add_test(tc, multi_fetch_usage);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
