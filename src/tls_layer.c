@@ -160,22 +160,26 @@ static int layer_bio_read(BIO *b, char *buf, int len)
 {
 	struct sr_layer *below = BIO_get_data(b);
 	size_t n = 0;
+	sr_io r;
 
 	if (buf == NULL || len <= 0)
 		return 0;
 	errno = 0;
-	return layer_bio_result(b, below->ops->read(below, buf, (size_t)len, &n), n);
+	r = below->ops->read(below, buf, (size_t)len, &n);
+	return layer_bio_result(b, r, n); /* n only once the read has set it */
 }
 
 static int layer_bio_write(BIO *b, const char *buf, int len)
 {
 	struct sr_layer *below = BIO_get_data(b);
 	size_t n = 0;
+	sr_io r;
 
 	if (len <= 0)
 		return 0;
 	errno = 0;
-	return layer_bio_result(b, below->ops->write(below, buf, (size_t)len, &n), n);
+	r = below->ops->write(below, buf, (size_t)len, &n);
+	return layer_bio_result(b, r, n);
 }
 
 static long layer_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
