@@ -57,6 +57,10 @@ SRECV_BIN=$PWD/build/srecv SRECV_TESTD=$PWD/build/tests/srecv-testd SRECV_CERTS=
 	CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
 	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
 	build/tests/check_api
+echo "== valgrind (check_steps in-process)"
+SRECV_CERTS=$PWD/build/certs CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
+	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+	build/tests/check_steps
 if [ "$quick" -eq 0 ]; then
 	# detect_leaks: every allocation must have an owner. halt_on_error keeps
 	# one report per failure readable.

@@ -513,6 +513,8 @@ srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread, int
 	dl = sr_io_deadline(c, 0);
 	if (sr_batch_before_read(c, &dl) != SRECV_OK)
 		return c->status;
+	if (len > sr_batch_fd_chunk(c))
+		len = sr_batch_fd_chunk(c);
 	s.fd = fd;
 	s.len = len;
 	s.n = &n;
@@ -525,7 +527,10 @@ srecv_status srecv_recv_fd(srecv_conn *c, int fd, size_t len, size_t *nread, int
 		c->eof = 1; /* FIN: the clean end of a TCP stream */
 	if (r == SR_IO_NOTSUP)
 		return notsup(c, "the socket or descriptor cannot splice");
-	return r == SR_IO_ERR ? c->status : SRECV_OK;
+	if (r == SR_IO_ERR)
+		return c->status;
+	sr_batch_note_splice(c, n, len); /* all taken was delivered */
+	return SRECV_OK;
 }
 
 srecv_status srecv_send(srecv_conn *c, const void *buf, size_t len)

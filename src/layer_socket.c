@@ -22,12 +22,6 @@
 #include "srecv_int.h"
 
 #define SPLICE_PIPE_SIZE (1024 * 1024) /* asked for; the kernel may give less */
-/* At most this much per splice, or SR_BATCH_BYTES while batching (batch.c).
- * Measured on loopback (1 GiB, sender on the other core) without batching,
- * 16-32 KiB per call let the sender run 1.3-1.5x faster than 64-256 KiB, at
- * the same receiver CPU; draining the socket in big gulps leaves more of the
- * TCP receive work and wake-ups to the sender. */
-#define SPLICE_MAX (24 * 1024)
 #define COPY_BUF (16 * 1024)
 
 struct sock_layer {
@@ -247,9 +241,9 @@ static sr_io sock_read_to_fd(struct sr_layer *l, int fd, size_t len, size_t *n, 
 	if (!pending) {
 		if (s->pipe[0] < 0 && make_pipe(s) != 0)
 			return SR_IO_NOTSUP; /* out of descriptors: srecv_recv still works */
-		cap = c->batch ? SR_BATCH_BYTES : SPLICE_MAX;
-		if (cap > (size_t)s->pipe_size)
-			cap = (size_t)s->pipe_size; /* never more than the pipe holds */
+		/* How much per call is the core's policy (batch.c); never more
+		 * than the pipe holds. */
+		cap = (size_t)s->pipe_size;
 		if (len > cap)
 			len = cap;
 		do
@@ -267,8 +261,9 @@ static sr_io sock_read_to_fd(struct sr_layer *l, int fd, size_t len, size_t *n, 
 		if (r < 0)
 			return sr_sock_fail(c, errno);
 		s->in_pipe = (size_t)r;
+		/* Counted when taken: a failure while delivering them is after
+		 * these bytes (sr_sock_fail's 4 or 8). */
 		c->info.bytes_received += (size_t)r;
-		sr_batch_note_splice(c, (size_t)r, len);
 	}
 	sigpipe_hold(&guard);
 	res = drain(s, fd, n, out_errno);

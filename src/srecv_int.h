@@ -1,9 +1,8 @@
 /*
  * srecv_int.h - private structures of libsrecv (config, connection core)
  * and the sr_* functions shared between files; the layer interface is in
- * core.h. Not installed; nothing
- * here may leak into include/srecv.h. No OpenSSL header: what only the TLS
- * files need is in tls.h.
+ * core.h. Not installed; nothing here may leak into include/srecv.h. No
+ * OpenSSL header: what only the TLS files need is in tls.h.
  */
 #ifndef SRECV_INT_H
 #define SRECV_INT_H
@@ -155,13 +154,16 @@ srecv_status sr_timeout_error(srecv_conn *c, const sr_deadline *dl);
  * sending or receiving), capped by the total. */
 sr_deadline sr_io_deadline(const srecv_conn *c, int sending);
 
-/* batch.c: bulk streams wake once per SR_BATCH_BYTES (or the delay). splice
- * sizes grow to this while batching. */
+/* batch.c: the core's wait policy. Bulk streams wake once per
+ * SR_BATCH_BYTES (or the delay); read-to-fd steps grow to this while
+ * batching. */
 #define SR_BATCH_BYTES (1024 * 1024)
 /* After a read of got bytes out of asked: may start batching. */
 void sr_batch_note(srecv_conn *c, size_t got, size_t asked);
-/* The same after a splice from the socket, which may stop short of asked
- * with more queued. */
+/* The most one srecv_recv_fd step asks the socket layer for. */
+size_t sr_batch_fd_chunk(const srecv_conn *c);
+/* The same as sr_batch_note after a read-to-fd (splice from the socket),
+ * which may stop short of asked with more queued. */
 void sr_batch_note_splice(srecv_conn *c, size_t got, size_t asked);
 /* Stop batching now (non-blocking mode: the caller's loop decides waits). */
 void sr_batch_stop(srecv_conn *c);

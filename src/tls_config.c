@@ -270,7 +270,7 @@ srecv_status srecv_config_set_ca_file(srecv_config *cfg, const char *path)
 /* OpenSSL looks certificates up in a CA directory only under their subject
  * hash names ("1a2b3c4d.0", SSL_CTX_load_verify_dir(3)); a folder of plain
  * .pem files silently trusts nothing. Read once, by the setter; said only
- * after an unknown-issuer failure (transport_tls.c, sr_capath_note). */
+ * after an unknown-issuer failure (tls_layer.c, sr_capath_note). */
 static int hash_name(const char *n)
 {
 	size_t i;

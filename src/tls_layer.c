@@ -206,7 +206,10 @@ static BIO *layer_bio(struct sr_tls_layer *t, struct sr_layer *below)
 {
 	BIO *b;
 
-	t->biometh = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "srecv layer");
+	/* No BIO_get_new_index(3) per connection: its indexes are process-wide,
+	 * one per call and never reused (newer OpenSSL refuses them past
+	 * BIO_TYPE_MASK), and nothing here looks a BIO up by its type. */
+	t->biometh = BIO_meth_new(BIO_TYPE_SOURCE_SINK, "srecv layer");
 	if (t->biometh == NULL || !BIO_meth_set_write(t->biometh, layer_bio_write) ||
 	    !BIO_meth_set_read(t->biometh, layer_bio_read) ||
 	    !BIO_meth_set_ctrl(t->biometh, layer_bio_ctrl) ||

@@ -262,19 +262,20 @@ int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 	srecv_conn *c = ssl ? SSL_get_app_data(ssl) : NULL;
 	X509 *x = X509_STORE_CTX_get_current_cert(store);
 	int err = X509_STORE_CTX_get_error(store);
+	struct sr_verify_fail *vf;
 
 	if (c == NULL)
 		return preverify_ok;
 	/* The untrusted stack is the chain as the peer sent it, leaf first;
 	 * recorded here because a failed handshake leaves no peer chain. */
 	sr_record_chain(c, X509_STORE_CTX_get0_untrusted(store));
-	if (!preverify_ok && sr_tls_of(c)->vfail.err == X509_V_OK) {
-		sr_tls_of(c)->vfail.err = err != X509_V_OK ? err : X509_V_ERR_UNSPECIFIED;
-		sr_tls_of(c)->vfail.depth = X509_STORE_CTX_get_error_depth(store);
+	vf = &sr_tls_of(c)->vfail;
+	if (!preverify_ok && vf->err == X509_V_OK) {
+		vf->err = err != X509_V_OK ? err : X509_V_ERR_UNSPECIFIED;
+		vf->depth = X509_STORE_CTX_get_error_depth(store);
 		if (x != NULL) {
-			name_string(X509_get_subject_name(x), sr_tls_of(c)->vfail.subject,
-				    sizeof(sr_tls_of(c)->vfail.subject));
-			failure_detail(c, x, err, sr_tls_of(c)->vfail.detail, sizeof(sr_tls_of(c)->vfail.detail));
+			name_string(X509_get_subject_name(x), vf->subject, sizeof(vf->subject));
+			failure_detail(c, x, err, vf->detail, sizeof(vf->detail));
 		}
 	}
 	/* With insecure_noverify the handshake goes on whatever the chain says. */
@@ -283,18 +284,18 @@ int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 
 void sr_verify_message(srecv_conn *c)
 {
-	const char *why = X509_verify_cert_error_string(sr_tls_of(c)->vfail.err);
+	const struct sr_verify_fail *vf = &sr_tls_of(c)->vfail;
+	const char *why = X509_verify_cert_error_string(vf->err);
 	char capath[700] = "";
 
-	if (sr_tls_of(c)->vfail.err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-	    sr_tls_of(c)->vfail.err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
-	    sr_tls_of(c)->vfail.err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
-	    sr_tls_of(c)->vfail.err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+	if (vf->err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	    vf->err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+	    vf->err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
+	    vf->err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
 		sr_capath_note(c, capath, sizeof(capath));
 	c->info.verify = sr_keep(c, why);
 	sr_seterr(c, SRECV_EVERIFY, "certificate verification failed at depth %d (%s): %s%s%s",
-		  sr_tls_of(c)->vfail.depth, sr_tls_of(c)->vfail.subject[0] ? sr_tls_of(c)->vfail.subject : "no subject", why,
-		  sr_tls_of(c)->vfail.detail, capath);
+		  vf->depth, vf->subject[0] ? vf->subject : "no subject", why, vf->detail, capath);
 }
 
 srecv_status sr_check_pins(srecv_conn *c, X509 *leaf)

@@ -20,7 +20,7 @@ fi
 # would pull OpenSSL into every file that includes them. Comment lines
 # (" * ...", "/* ...", "// ...") may name OpenSSL functions to explain why.
 hits=$(cd "$src" && grep -nE '\b(SSL|SSL_CTX|BIO|BIO_METHOD|X509|X509_STORE|EVP_[A-Z_]+|STACK_OF)\b|\b(ssl|bio|bio_method|x509|evp_pkey|ssl_ctx)_st\b|openssl/' \
-	include/srecv.h src/srecv_int.h src/core.h |
+	$(ls include/srecv.h src/srecv_int.h src/core.h 2>/dev/null) |
 	grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/\*|\*|//)')
 if [ -n "$hits" ]; then
 	printf 'FAIL: OpenSSL types or headers named in the public or core headers:\n%s\n' "$hits"
