@@ -16,6 +16,9 @@
 # (tests/bench_handshakes.c, one shared config) against openssl s_time -new
 # -www / (which, like it, reads the 1 KiB answer to close_notify) and, for
 # reference, s_time -new alone (handshake only, nothing read).
+# Then 200 concurrent verified TLS connections in one thread through the
+# non-blocking API (tests/bench_many.c, against srecv-testd --fork): the
+# resident set growth per connection with all of them open.
 #
 # Before the rounds, every receiver is checked once: the exact byte count and
 # the same SHA-256 for an odd-sized stream of the test pattern, a few 1 KiB
@@ -118,7 +121,7 @@ build_srecv() {
 		cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$log" 2>&1 ||
 			{ cat "$log" >&2; die "cmake configure failed"; }
 	fi
-	cmake --build "$BUILD" -j2 --target srecv srecv-testd certs bench_handshakes >"$log" 2>&1 ||
+	cmake --build "$BUILD" -j2 --target srecv srecv-testd certs bench_handshakes bench_many >"$log" 2>&1 ||
 		{ tail -n 30 "$log" >&2; die "build failed"; }
 }
 
@@ -130,7 +133,8 @@ TESTD=$BUILD/tests/srecv-testd
 CERTS=$BUILD/certs
 CA=$CERTS/ca.crt
 HSBENCH=$BUILD/tests/bench_handshakes
-for f in "$SRECV" "$TESTD" "$HSBENCH" "$CA" "$CERTS/ecdsa.chain.pem" "$CERTS/ecdsa.key"; do
+MANYBENCH=$BUILD/tests/bench_many
+for f in "$SRECV" "$TESTD" "$HSBENCH" "$MANYBENCH" "$CA" "$CERTS/ecdsa.chain.pem" "$CERTS/ecdsa.key"; do
 	[ -e "$f" ] || die "missing $f (build $BUILD first, or drop --no-build)"
 done
 STUNNEL=$(command -v stunnel4 || command -v stunnel || true)
@@ -427,6 +431,28 @@ hs_run() { # id
 	reap_sender 2
 }
 
+# Many connections in one thread: MANY_N concurrent verified TLS connections
+# (tests/bench_many.c: all handshakes done and held, then 1 KiB received on
+# each), against one srecv-testd --fork (a child per connection, on CPU 1).
+# Records "many srecv kib K" (RSS growth per connection at the peak, after a
+# warm-up connection) and "many srecv secs S" (wall time of the whole run).
+MANY_N=200
+many_run() {
+	local out=$W/many.out
+	start_sender tls $((MANY_N + 1)) ecdsa --fork --send-bytes 1K
+	if timeout -k 5 60 taskset -c 0 "$MANYBENCH" localhost "$PORT" "$CA" "$MANY_N" \
+		>"$out" 2>>"$W/rx.log"; then
+		# "N concurrent ...: all connected in T s, all received in T s; ... K KiB/conn at the peak; ..."
+		awk '{ for (i = 2; i <= NF; i++) {
+			if ($i == "KiB/conn") print "many srecv kib " $(i - 1)
+			if ($(i - 1) == "received" && $i == "in") print "many srecv secs " $(i + 1) } }' \
+			"$out" >>"$RESULTS"
+	else
+		fail "$MANY_N concurrent connections: exit $? ($(tail -n 1 "$W/rx.log"))"
+	fi
+	reap_sender 5
+}
+
 # ------------------------------------------------------------- the checks
 
 check_all() {
@@ -510,6 +536,10 @@ for ((r = 0; r < ROUNDS; r++)); do
 	else
 		hs_run srecv; hs_run s_time; hs_run s_time_www
 	fi
+done
+for ((r = 0; r < ROUNDS; r++)); do
+	say "$MANY_N concurrent connections, round $((r + 1))/$ROUNDS"
+	many_run
 done
 ELAPSED=$((EPOCHSECONDS - START))
 
@@ -613,6 +643,23 @@ END {
 		median("srecv", "rate") / median("s_time_www", "rate"), median("srecv", "urate") / median("s_time_www", "urate")
 	printf "libsrecv / s_time handshake only: per s x%.2f, per user s x%.2f\n",
 		median("srecv", "rate") / median("s_time", "rate"), median("srecv", "urate") / median("s_time", "urate")
+}' "$RESULTS"
+
+# The many-connections row: medians of the rounds.
+awk -v n="$MANY_N" '
+function median(k,   m, i, j, t, a) {
+	m = cnt[k]
+	for (i = 1; i <= m; i++) a[i] = v[k, i]
+	for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
+$1 == "many" { v[$3, ++cnt[$3]] = $4 }
+END {
+	if (!cnt["kib"]) exit
+	print ""
+	printf "%d concurrent TLS connections, one thread: RSS growth per connection (target < 40 KiB)\n", n
+	printf "  %-32s %9s %12s\n", "client", "KiB/conn", "whole run s"
+	printf "  %-32s %9.1f %12.3f\n", "libsrecv (bench_many)", median("kib"), median("secs")
 }' "$RESULTS"
 
 if [ "$FAILS" -ne 0 ]; then

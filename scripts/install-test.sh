@@ -86,6 +86,17 @@ pid=$!
 for _ in $(seq 100); do [ -s "$tmp/port2" ] && break; sleep 0.05; done
 check "fetch (pkg-config build) uses the system store (SSL_CERT_FILE)" sh -c \
 	"SSL_CERT_FILE='$certs/ca.crt' timeout 20 '$tmp/fetch-pc' localhost $(cat "$tmp/port2") | grep -qx 'system store'"
+kill "$pid" 2>/dev/null || true
+# multi_fetch: two connections at once in one thread, to a forking server.
+"$prefix/bin/srecv-testd" --tls --cert "$certs/good.chain.pem" --key "$certs/good.key" \
+	--fork --send 'at once\n' --port-file "$tmp/port3" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -s "$tmp/port3" ] && break; sleep 0.05; done
+port=$(cat "$tmp/port3")
+check "multi_fetch (find_package build) fetches from two targets at once" sh -c \
+	"timeout 20 '$tmp/ex/multi_fetch' --cacert '$certs/ca.crt' localhost:$port localhost:$port |
+	 grep -cx 'localhost:$port: at once' | grep -qx 2"
+kill "$pid" 2>/dev/null || true
 check "installed srecv runs" sh -c "'$prefix/bin/srecv' --version | grep -q '^srecv 1.0.0'"
 echo "install-test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,7 +1,8 @@
 /*
  * srecv-testd - a loopback test server for plain TCP and TLS that can
  * misbehave on purpose (truncate, reset, stall, garbage). Serves one
- * connection at a time in the foreground; prints its port once listening so
+ * connection at a time in the foreground (--fork: each in a child process,
+ * for clients holding many at once); prints its port once listening so
  * tests wait for that line instead of sleeping. Test tool: not for the open
  * internet, binds loopback by default.
  */
@@ -19,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +37,7 @@ struct opts {
 	const char *listen, *port_file;
 	int port;
 	long count;
+	int fork; /* each connection served by a child process */
 	int tls;
 	const char *cert, *key, *client_ca, *alpn;
 	int tls_min, tls_max;
@@ -104,6 +108,7 @@ static void help(void)
 	      "  --port N            port (default 0: the kernel picks one)\n"
 	      "  --port-file FILE    also write the port to FILE when ready\n"
 	      "  --count N           exit after N connections (default 0: forever)\n"
+	      "  --fork              serve each connection in a child process, all at once\n"
 	      "\nTLS\n"
 	      "  --tls               serve TLS\n"
 	      "  --cert FILE         certificate chain (PEM, leaf first); --key FILE its key\n"
@@ -223,10 +228,11 @@ static void parse(int argc, char **argv, struct opts *o)
 	       O_TLS_MIN, O_TLS_MAX, O_ALPN, O_RECV_BYTES, O_RECV_LINE, O_ECHO, O_SEND,
 	       O_SEND_BYTES, O_SEND_FILE, O_DELAY, O_DRIP, O_CHUNK, O_THEN, O_STALL_HS,
 	       O_GARBAGE, O_RESET_ACCEPT, O_RESET_HS, O_AFTER_CLOSE, O_NO_READ, O_KEY_UPDATE, O_PAUSE_AT, O_PAUSE_MS,
-	       O_RENEGOTIATE };
+	       O_RENEGOTIATE, O_FORK };
 	static const struct option lo[] = {
 		{"listen", 1, 0, O_LISTEN}, {"port", 1, 0, O_PORT},
 		{"port-file", 1, 0, O_PORT_FILE}, {"count", 1, 0, O_COUNT},
+		{"fork", 0, 0, O_FORK},
 		{"tls", 0, 0, O_TLS}, {"cert", 1, 0, O_CERT}, {"key", 1, 0, O_KEY},
 		{"client-ca", 1, 0, O_CLIENT_CA}, {"tls-min", 1, 0, O_TLS_MIN},
 		{"tls-max", 1, 0, O_TLS_MAX}, {"alpn", 1, 0, O_ALPN},
@@ -253,6 +259,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case O_PORT: o->port = (int)parse_size("--port", optarg); break;
 		case O_PORT_FILE: o->port_file = optarg; break;
 		case O_COUNT: o->count = (long)parse_size("--count", optarg); break;
+		case O_FORK: o->fork = 1; break;
 		case O_TLS: o->tls = 1; break;
 		case O_CERT: o->cert = optarg; break;
 		case O_KEY: o->key = optarg; break;
@@ -421,7 +428,9 @@ static int listen_on(const struct opts *o, int *port)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 16) != 0 ||
+	/* --fork: room for a client that opens hundreds of connections at once
+	 * (a full queue drops SYNs, which the client retries only after 1 s). */
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, o->fork ? 1024 : 16) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
 		warnx("cannot listen on %s port %d: %s", o->listen, o->port, strerror(errno));
 		close(fd);
@@ -788,6 +797,35 @@ out:
 	free(req);
 }
 
+/* --fork: serve fd in a child and return at once. The child ends with us:
+ * a parent stopped by a signal takes its children along (PR_SET_PDEATHSIG),
+ * so the tests' stop of the server stops every connection. 0, or -1 when
+ * fork failed (the connection is then closed unserved). */
+static int serve_forked(int lfd, int fd, SSL_CTX *ctx, const struct opts *o)
+{
+	pid_t parent = getpid(), pid = fork();
+
+	if (pid < 0) {
+		warnx("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		return 0;
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+		_exit(1);
+	close(lfd);
+	serve(fd, ctx, o);
+	close(fd);
+	_exit(0); /* not exit(): the parent's stdio buffers are not ours to flush */
+}
+
+/* Reap the children that ended; wait: until none is left (or a signal). */
+static void reap_children(int wait)
+{
+	while (waitpid(-1, NULL, wait ? 0 : WNOHANG) > 0 || (wait && errno == EINTR && !stop))
+		;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -819,16 +857,25 @@ int main(int argc, char **argv)
 		struct pollfd pf = {.fd = lfd, .events = POLLIN};
 		int fd;
 
+		if (o.fork)
+			reap_children(0);
 		if (poll(&pf, 1, 100) <= 0)
 			continue;
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
 		served++;
-		serve(fd, ctx, &o);
+		if (o.fork)
+			(void)serve_forked(lfd, fd, ctx, &o);
+		else
+			serve(fd, ctx, &o);
 		close(fd);
 	}
 	close(lfd);
+	/* After --count connections, their children finish serving first; on a
+	 * signal we leave now and PR_SET_PDEATHSIG stops them. */
+	if (o.fork && !stop)
+		reap_children(1);
 	rc = 0;
 out:
 	SSL_CTX_free(ctx);
