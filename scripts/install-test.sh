@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 build=$(cd "${1:?usage: install-test.sh BUILD_DIR}" && pwd)
 tmp=$(mktemp -d)
 pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '{ [ -z "$pid" ] || kill "$pid" 2>/dev/null; } || true; rm -rf "$tmp"' EXIT
 passed=0
 failed=0
 check() { # description, command...
