@@ -316,7 +316,7 @@ static srecv_status run_client(unsigned fl, unsigned sv, uint64_t *got)
 		 * unless -k, and a matching pin whenever pins are set. */
 		unsigned mode = fl & FL_VERIFY_MASK;
 
-		if ((mode == 0 || mode == 3) && SSL_get_verify_result(c->ssl) != X509_V_OK)
+		if ((mode == 0 || mode == 3) && SSL_get_verify_result(sr_tls_of(c)->ssl) != X509_V_OK)
 			fz_fail(TARGET, "connected although verification failed", c->err);
 		if (mode == 3)
 			fz_fail(TARGET, "connected although the pin does not match", c->err);
