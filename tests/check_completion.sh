@@ -53,8 +53,11 @@ check_program() { # command function binary
 check_program srecv _srecv "$SRECV_BIN"
 check_program srecv-testd _srecv_testd "$SRECV_TESTD"
 
-got=$(complete_words "$dir/srecv" _srecv srecv --conn)
-if [ "$got" = "--connect-timeout" ]; then ok; else bad "srecv --conn<TAB> offered '$got'"; fi
+got=$(complete_words "$dir/srecv" _srecv srecv --connect-ti)
+if [ "$got" = "--connect-timeout" ]; then ok; else bad "srecv --connect-ti<TAB> offered '$got'"; fi
+got=$(complete_words "$dir/srecv" _srecv srecv --conn | sort | tr '\n' ' ')
+if [ "$got" = "--connect-timeout --connect-to " ]; then ok; else
+	bad "srecv --conn<TAB> offered '$got'"; fi
 got=$(complete_words "$dir/srecv" _srecv srecv --tls-min "")
 if [ "$got" = $'1.2\n1.3' ]; then ok; else bad "srecv --tls-min <TAB> offered '$got'"; fi
 touch "$tmp/ca-bundle.pem"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "reach.h"
 #include "run.h"
 
 /* The first SIGINT/SIGTERM received; the self-pipe wakes the library's
@@ -196,6 +197,19 @@ static void remove_signals(void)
 	close(signal_pipe[1]);
 }
 
+/* -v: where --connect-to sends HOST:PORT (the connection lines that
+ * follow keep the name asked for, which is the one verified). */
+static void say_reach(const struct run *r)
+{
+	const char *host2, *port2;
+
+	if (!reach_target(r->o.reach, r->o.host, r->o.port, &host2, &port2))
+		return;
+	fputs("* Connecting to ", stderr);
+	term_string(stderr, host2);
+	fprintf(stderr, " port %s instead (--connect-to)\n", port2);
+}
+
 /* Connect, send, then receive until a clean end, --max-bytes, an error or a
  * signal: one srecv_recv into the one buffer, one sink write per chunk. */
 static srecv_status transfer(struct run *r)
@@ -205,6 +219,8 @@ static srecv_status transfer(struct run *r)
 	int splice_ok = !r->o.tls && getenv("SRECV_NO_SPLICE") == NULL;
 
 	r->doing = "connecting";
+	if (r->o.verbose)
+		say_reach(r);
 	st = srecv_connect(r->conn, r->o.host, r->o.port);
 	if (st == SRECV_OK)
 		arm_hint(r);

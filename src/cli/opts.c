@@ -17,6 +17,7 @@
 
 #include "opts.h"
 #include "pass.h"
+#include "reach.h"
 
 const char opts_usage[] =
 	"usage: srecv [OPTIONS] HOST:PORT\n"
@@ -33,6 +34,12 @@ const char opts_usage[] =
 	"  --max-time SEC          limit for the whole run (SEC may have decimals)\n"
 	"  --send DATA             send DATA first (escapes \\r \\n \\t \\0 \\\\ \\xHH)\n"
 	"  --send-file FILE        send FILE's bytes first (- = standard input)\n"
+	"  --resolve HOST:PORT:ADDR[,ADDR...]\n"
+	"                          connect to ADDR for HOST:PORT instead of resolving\n"
+	"                          HOST (HOST * = any); repeatable\n"
+	"  --connect-to HOST:PORT:HOST2:PORT2\n"
+	"                          connect to HOST2:PORT2 for HOST:PORT (empty fields:\n"
+	"                          any / keep); repeatable; TLS still verifies HOST\n"
 	"\n"
 	"Output\n"
 	"  -o, --output FILE       write to FILE.part, renamed to FILE on success and\n"
@@ -76,7 +83,7 @@ enum {
 	O_TLS = 256, O_CONNECT_TIMEOUT, O_IDLE_TIMEOUT, O_MAX_TIME, O_SEND, O_SEND_FILE,
 	O_MAX_BYTES, O_PROGRESS, O_NO_PROGRESS, O_INFO_JSON, O_CACERT, O_CAPATH, O_SERVERNAME,
 	O_PIN, O_CERT, O_KEY, O_TLS_MIN, O_TLS_MAX, O_CIPHERS, O_TLS13_CIPHERS, O_ALPN,
-	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS
+	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO
 };
 
 static const char shortopts[] = ":46o:vqkhV";
@@ -111,6 +118,8 @@ static const struct option longopts[] = {
 	{"keylog", required_argument, NULL, O_KEYLOG},
 	{"allow-truncation", no_argument, NULL, O_ALLOW_TRUNCATION},
 	{"pass", required_argument, NULL, O_PASS},
+	{"resolve", required_argument, NULL, O_RESOLVE},
+	{"connect-to", required_argument, NULL, O_CONNECT_TO},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -465,8 +474,6 @@ static const struct {
 		   "truncation error"},
 	{"-x", "proxies are not supported"},
 	{"--proxy", "proxies are not supported"},
-	{"--resolve", "not supported: give the address as HOST and the name with --servername"},
-	{"--connect-to", "not supported: give the address as HOST and the name with --servername"},
 	{"--tlsv1", "srecv speaks TLS 1.2 and 1.3: use --tls (--tls-min 1.2 is the default)"},
 	{"--tlsv1.0", "srecv speaks TLS 1.2 and 1.3 only"},
 	{"--tlsv1.1", "srecv speaks TLS 1.2 and 1.3 only"},
@@ -621,6 +628,8 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 				    "--pass: SOURCE must be pass:TEXT, env:VAR, file:PATH or fd:N");
 		o->pass = arg;
 		break;
+	case O_RESOLVE: return reach_add_resolve(&o->reach, arg, err, errlen);
+	case O_CONNECT_TO: return reach_add_connect_to(&o->reach, arg, err, errlen);
 	case 'h': o->help = 1; break;
 	case 'V': o->version = 1; break;
 	default:
@@ -701,6 +710,8 @@ void opts_free(struct srecv_opts *o)
 	free(o->send_data);
 	free(o->host);
 	free(o->port);
+	reach_free(o->reach);
+	o->reach = NULL;
 	o->send_data = o->host = o->port = NULL;
 }
 
@@ -757,6 +768,7 @@ srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg, const cha
 	TRY(NULL, srecv_config_set_connect_timeout(cfg, lib_timeout(o->connect_ms)));
 	TRY(NULL, srecv_config_set_idle_timeout(cfg, lib_timeout(o->idle_ms)));
 	TRY(NULL, srecv_config_set_total_timeout(cfg, lib_timeout(o->total_ms)));
+	TRY(NULL, reach_apply(o->reach, cfg));
 	*flag = NULL;
 	if (!o->tls)
 		return SRECV_OK;

@@ -12,6 +12,8 @@
 
 #include "srecv.h"
 
+struct reach;
+
 #define OPTS_ERRLEN 512
 /* Longest duration accepted (one year): keeps milliseconds far from overflow. */
 #define OPTS_MAX_SECONDS (86400L * 365)
@@ -40,6 +42,7 @@ struct srecv_opts {
 	int insecure, allow_truncation;
 	char *host; /* owned: without brackets */
 	char *port; /* owned: "1".."65535" (normalised) or a service name */
+	struct reach *reach; /* owned: --resolve and --connect-to rules (reach.h) */
 	int help, version;
 };
 
