@@ -33,7 +33,6 @@ struct sr_dial {
 	int64_t next_start; /* when the next attempt is due; 0 = at once */
 	int err; /* the last attempt's error */
 	int last; /* the last attempt started or failed; -1 = none */
-	char port[32];
 };
 
 static double ms_since(int64_t t0)
@@ -44,6 +43,12 @@ static double ms_since(int64_t t0)
 static socklen_t ss_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static unsigned ss_port(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
+					       : ((const struct sockaddr_in *)ss)->sin_port);
 }
 
 static void addr_string(const struct sockaddr_storage *ss, char *out, size_t len)
@@ -219,7 +224,6 @@ srecv_status sr_dial_start(srecv_conn *c, const char *host, const char *port)
 	d->n = n;
 	d->last = -1;
 	d->t0 = sr_now_ns();
-	snprintf(d->port, sizeof(d->port), "%s", port);
 	c->dial = d;
 	return SRECV_OK;
 }
@@ -268,6 +272,7 @@ sr_io sr_dial_step(srecv_conn *c, int *fd)
 	struct pollfd pf[MAX_ADDRS];
 	int idx[MAX_ADDRS];
 	char addr[64];
+	const struct sockaddr_storage *ss;
 
 	for (;;) {
 		int64_t now = sr_now_ns();
@@ -290,9 +295,12 @@ sr_io sr_dial_step(srecv_conn *c, int *fd)
 			if (d->next < d->n)
 				continue;
 			/* every address failed */
-			addr_string(&d->at[d->last >= 0 ? d->last : 0].ss, addr, sizeof(addr));
-			sr_seterr(c, SRECV_ECONNECT, "connection failed: %s port %s: %s", addr,
-				  d->port, d->err ? sr_sock_strerror(d->err) : "no address to try");
+			ss = &d->at[d->last >= 0 ? d->last : 0].ss;
+			addr_string(ss, addr, sizeof(addr));
+			/* The port dialled, from the address: a resolver hook may
+			 * have sent the connection elsewhere than the port asked. */
+			sr_seterr(c, SRECV_ECONNECT, "connection failed: %s port %u: %s", addr,
+				  ss_port(ss), d->err ? sr_sock_strerror(d->err) : "no address to try");
 			return SR_IO_ERR;
 		}
 		/* Which attempts finished: a zero-timeout poll never waits. */
