@@ -791,3 +791,19 @@ void sr_capath_note(srecv_conn *c, char *out, size_t len)
 	if (c->status == SRECV_OK)
 		c->hint = SRECV_HINT_CAPATH_UNHASHED;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Added in 1.1: certificates */
+
+srecv_status srecv_config_set_min_days(srecv_config *cfg, int days)
+{
+	struct sr_tls_config *t;
+	srecv_status st;
+
+	if ((st = begin(cfg, &t)) != SRECV_OK)
+		return st;
+	if (days < 0 || days > 36500)
+		return sr_cfg_seterr(cfg, "minimum days before expiry: %d is not 0 to 36500", days);
+	t->min_days = days;
+	return SRECV_OK;
+}
