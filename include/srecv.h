@@ -142,7 +142,8 @@ SRECV_API srecv_status srecv_config_insecure_noverify(srecv_config *cfg);
 /* "sha256//BASE64[;sha256//BASE64...]" of the peer's SubjectPublicKeyInfo. */
 SRECV_API srecv_status srecv_config_set_pins(srecv_config *cfg, const char *pins);
 /* Client certificate (chain) and key (PEM); key NULL = the key is in
- * cert_file. Both are read and matched by this call: set an encrypted
+ * cert_file. Since 1.1 cert_file may be a PKCS#12 bundle (told by content;
+ * key_file NULL; the key passphrase opens it). Both are read and matched by this call: set an encrypted
  * key's passphrase (srecv_config_set_key_passphrase) before it. Hints
  * (srecv_config_hint): SRECV_HINT_KEY_ENCRYPTED, SRECV_HINT_NO_KEY. */
 SRECV_API srecv_status srecv_config_set_keypair(srecv_config *cfg, const char *cert_file,

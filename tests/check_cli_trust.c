@@ -443,6 +443,74 @@ START_TEST(api_chain_encodings)
 }
 END_TEST
 
+/* Item 6: PKCS#12 client credentials, told by content. The server trusts
+ * only the root, so the intermediate inside the bundle must be sent too. */
+START_TEST(pkcs12_client_certificate)
+{
+	static const char *const versions[] = {"1.2", "1.3"};
+	char pass_env[] = "SRECV_P12_PASS=srecv-test-pass";
+	const char *env[] = {pass_env, NULL};
+	srt_opts o = {.env = env};
+	srt_testd d;
+	srt_result r;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		srt_testd_startl(&d, GOOD, "--client-ca", srt_cert("ca.crt"), "--tls-max",
+				 versions[i], "--send", "mutual\\n", NULL);
+		srt_runl(&r, &o, "--tls", "--cacert", srt_cert("ca.crt"), "--cert",
+			 srt_cert("client.p12"), "--pass", "env:SRECV_P12_PASS",
+			 srt_addr("localhost", d.port), NULL);
+		ck_assert_msg(r.code == 0, "TLS %s: exit %d: %s", versions[i], r.code, r.err);
+		ck_assert_str_eq((char *)r.out, "mutual\n");
+		srt_result_free(&r);
+		/* an empty password needs no --pass */
+		srt_runl(&r, NULL, "--tls", "--cacert", srt_cert("ca.crt"), "--cert",
+			 srt_cert("client-nopass.p12"), srt_addr("localhost", d.port), NULL);
+		ck_assert_msg(r.code == 0, "TLS %s: exit %d: %s", versions[i], r.code, r.err);
+		ck_assert_str_eq((char *)r.out, "mutual\n");
+		srt_result_free(&r);
+		srt_testd_stop(&d);
+	}
+}
+END_TEST
+
+/* Clear errors before connecting, exit 2, the passphrase never shown. */
+START_TEST(pkcs12_errors)
+{
+	srt_result r;
+	char want[1024];
+
+	srt_runl(&r, NULL, "--tls", "--cert", srt_cert("client.p12"), "--pass",
+		 "pass:not-the-pass", "127.0.0.1:1", NULL);
+	snprintf(want, sizeof(want), "srecv: PKCS#12 file '%s': wrong passphrase\n",
+		 srt_cert("client.p12"));
+	ck_assert_int_eq(r.code, 2);
+	ck_assert_str_eq(r.err, want);
+	srt_result_free(&r);
+	srt_runl(&r, NULL, "--tls", "--cert", srt_cert("client.p12"), "127.0.0.1:1", NULL);
+	snprintf(want, sizeof(want), "srecv: PKCS#12 file '%s' is encrypted and no passphrase "
+		 "was given: give its passphrase with --pass\n", srt_cert("client.p12"));
+	ck_assert_int_eq(r.code, 2);
+	ck_assert_str_eq(r.err, want);
+	srt_result_free(&r);
+	srt_runl(&r, NULL, "--tls", "--cert", srt_cert("client-nokey.p12"), "--pass",
+		 "pass:srecv-test-pass", "127.0.0.1:1", NULL);
+	snprintf(want, sizeof(want), "srecv: PKCS#12 file '%s' holds no private key\n",
+		 srt_cert("client-nokey.p12"));
+	ck_assert_int_eq(r.code, 2);
+	ck_assert_str_eq(r.err, want);
+	srt_result_free(&r);
+	srt_runl(&r, NULL, "--tls", "--cert", srt_cert("client.p12"), "--key",
+		 srt_cert("client.key"), "--pass", "pass:srecv-test-pass", "127.0.0.1:1", NULL);
+	snprintf(want, sizeof(want), "srecv: client certificate file '%s' is PKCS#12: its key is "
+		 "inside it, give no separate key file\n", srt_cert("client.p12"));
+	ck_assert_int_eq(r.code, 2);
+	ck_assert_str_eq(r.err, want);
+	srt_result_free(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli_trust");
@@ -459,6 +527,8 @@ int main(void)
 	tcase_add_test(tc, min_days_counts_the_root);
 	tcase_add_test(tc, min_days_usage);
 	tcase_add_test(tc, api_chain_encodings);
+	tcase_add_test(tc, pkcs12_client_certificate);
+	tcase_add_test(tc, pkcs12_errors);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
 }
