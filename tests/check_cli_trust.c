@@ -136,6 +136,20 @@ START_TEST(save_chain_exact_pems)
 	/* the temporary name went with the rename */
 	ck_assert_int_eq(access(tmp_path("srv.pem.part"), F_OK), -1);
 	srt_result_free(&r);
+	/* "-": standard output, the chain before the data */
+	srt_runl(&r, NULL, "--tls", "--cacert", srt_cert("ca.crt"), "--save-chain", "-",
+		 srt_addr("localhost", d.port), NULL);
+	ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+	{
+		size_t len;
+		unsigned char *want = srt_slurp(srt_cert("good.chain.pem"), &len);
+
+		ck_assert_uint_eq(r.out_len, len + 1);
+		ck_assert(memcmp(r.out, want, len) == 0 && r.out[len] == 'x');
+		free(want);
+	}
+	ck_assert_int_eq(access("-", F_OK), -1);
+	srt_result_free(&r);
 	srt_testd_stop(&d);
 	srt_tmpdir_cleanup();
 }

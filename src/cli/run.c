@@ -130,14 +130,16 @@ static int open_info(struct run *r)
 
 /* --save-chain FILE: created up front like -o's FILE (sink.c: a temporary
  * name, never a planted link or another user's file), so a file that
- * cannot be made fails before connecting. */
+ * cannot be made fails before connecting. "-" is standard output, where
+ * the chain then comes before any data. */
 static int open_save_chain(struct run *r)
 {
+	const char *path = r->o.save_chain;
 	char why[sizeof(r->err) - 32];
 
-	if (r->o.save_chain == NULL)
+	if (path == NULL)
 		return 0;
-	if (sink_open(&r->chain_sink, r->o.save_chain, why, sizeof(why)) != 0) {
+	if (sink_open(&r->chain_sink, strcmp(path, "-") == 0 ? NULL : path, why, sizeof(why)) != 0) {
 		snprintf(r->err, sizeof(r->err), "--save-chain: %s", why);
 		return -1;
 	}
