@@ -142,7 +142,8 @@ SRECV_API srecv_status srecv_config_insecure_noverify(srecv_config *cfg);
 /* "sha256//BASE64[;sha256//BASE64...]" of the peer's SubjectPublicKeyInfo. */
 SRECV_API srecv_status srecv_config_set_pins(srecv_config *cfg, const char *pins);
 /* Client certificate (chain) and key (PEM); key NULL = the key is in
- * cert_file. Both are read and matched by this call: set an encrypted
+ * cert_file. Since 1.1 cert_file may be a PKCS#12 bundle (told by content;
+ * key_file NULL; the key passphrase opens it). Both are read and matched by this call: set an encrypted
  * key's passphrase (srecv_config_set_key_passphrase) before it. Hints
  * (srecv_config_hint): SRECV_HINT_KEY_ENCRYPTED, SRECV_HINT_NO_KEY. */
 SRECV_API srecv_status srecv_config_set_keypair(srecv_config *cfg, const char *cert_file,
@@ -255,6 +256,15 @@ typedef struct srecv_cert_info {
 	const char *const *san;  /* "DNS:localhost", "IP:127.0.0.1", ... */
 	size_t san_count;
 	const char *spki_sha256; /* "sha256//BASE64", the --pin format */
+	/* Added in 1.1 (see "Added in 1.1: certificates" below): */
+	const unsigned char *der; /* the certificate as the peer sent it (DER) */
+	size_t der_len;
+	const char *pem;          /* the same as PEM text, "-----BEGIN CERTIFICATE-----\n..." */
+	int64_t not_after_epoch;  /* not_after in seconds since 1970 (UTC) */
+	/* Whole days from when the chain was described (the first
+	 * srecv_conn_chain_cert call) to not_after, rounded down: 0 within
+	 * the last day, negative once expired. */
+	int days_left;
 } srecv_cert_info;
 
 typedef struct srecv_info {
@@ -442,6 +452,24 @@ SRECV_API const srecv_cert_info *srecv_conn_chain_cert(const srecv_conn *c, size
 SRECV_API srecv_status srecv_config_set_connect_timeout(srecv_config *cfg, long ms);
 SRECV_API srecv_status srecv_config_set_idle_timeout(srecv_config *cfg, long ms);
 SRECV_API srecv_status srecv_config_set_total_timeout(srecv_config *cfg, long ms);
+
+/* ---------------------------------------------------------------------- */
+/* Added in 1.1: certificates */
+
+/*
+ * Expiry limit for monitoring: once the chain is verified, the handshake
+ * fails with SRECV_EVERIFY when any certificate of the verified chain (the
+ * trust anchor included) expires in fewer than days days, the error naming
+ * the depth and subject ("certificate at depth 0 (CN=...) expires in 12
+ * days, under the 30-day minimum") and srecv_info.verify reading
+ * "expires within the minimum days". With srecv_config_insecure_noverify
+ * the certificates the peer sent are checked instead. 0 (default) turns
+ * the check off; 0 to 36500, anything else is SRECV_EUSAGE.
+ * Client certificates in PKCS#12 form need no setter of their own:
+ * srecv_config_set_keypair recognises a PKCS#12 file by its content (see
+ * srecv_config_set_ca_file(3)).
+ */
+SRECV_API srecv_status srecv_config_set_min_days(srecv_config *cfg, int days);
 
 #ifdef __cplusplus
 }

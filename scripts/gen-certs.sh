@@ -116,6 +116,13 @@ cat client.chain.pem client.key >client.pem
 # The client key encrypted (AES-256, PKCS#8) for --pass; the passphrase is
 # what tests/check_cli_tls.c gives.
 run pkey -in client.key -aes256 -passout pass:srecv-test-pass -out client-enc.key
+# The client's key, certificate and intermediate as PKCS#12 bundles for
+# --cert FILE.p12: encrypted with the same passphrase, with an empty one,
+# and one holding no key.
+p12() { run pkcs12 -export -in client.crt -certfile int.crt -name "srecv test client" "$@"; }
+p12 -inkey client.key -passout pass:srecv-test-pass -out client.p12
+p12 -inkey client.key -passout pass: -out client-nopass.p12
+p12 -nokeys -passout pass:srecv-test-pass -out client-nokey.p12
 
 # CA bundles for SSL_CERT_FILE, searched lazily by srecv (src/tls_ca_bundle.c):
 # many certificates with ours among them or not, a TRUSTED CERTIFICATE
@@ -137,7 +144,7 @@ if openssl verify -CAfile ca.crt -untrusted int.crt expired.crt >"$tmp/v" 2>&1 |
 fi
 
 mkdir -p "$out"
-rm -f "$out"/*.crt "$out"/*.key "$out"/*.pem
-cp ./*.crt ./*.key ./*.pem "$out"/
-chmod 600 "$out"/*.key
+rm -f "$out"/*.crt "$out"/*.key "$out"/*.pem "$out"/*.p12
+cp ./*.crt ./*.key ./*.pem ./*.p12 "$out"/
+chmod 600 "$out"/*.key "$out"/*.p12
 echo "gen-certs.sh: $(ls ./*.crt | wc -l) certificates in $out"

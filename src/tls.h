@@ -30,6 +30,7 @@ struct sr_tls_config {
 	char *key_pass; /* owned; wiped with OPENSSL_cleanse when freed */
 	int pass_asked; /* a setter's key load asked for the passphrase */
 	int keylog_fd; /* owned: the key log, opened by its setter; -1 = none */
+	int min_days; /* srecv_config_set_min_days; 0 = no expiry limit */
 };
 
 /* Verification failure captured by the verify callback (first one wins). */
@@ -87,9 +88,14 @@ struct sr_chain {
 	STACK_OF(X509) *certs; /* owned: a stack of up-referenced certificates */
 	srecv_cert_info *info; /* owned: NULL until first described */
 	size_t count;
+	unsigned char **der; /* owned: info[i].der, OPENSSL_free'd; NULL until described */
 };
 /* Keep references to chain (peer first) as c's chain, unless it has one. */
 void sr_keep_chain(srecv_conn *c, STACK_OF(X509) *chain);
 int sr_spki_pin(X509 *x, char *out, size_t outlen); /* "sha256//BASE64" */
+/* srecv_config_set_min_days: after verification, SRECV_EVERIFY when a
+ * certificate of the verified chain (the peer's, under insecure_noverify)
+ * expires within the configured days; SRECV_OK otherwise. */
+srecv_status sr_check_min_days(srecv_conn *c, SSL *ssl);
 
 #endif /* SRECV_TLS_H */

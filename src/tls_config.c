@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
 
 #include "tls.h"
@@ -405,6 +406,10 @@ static srecv_status key_fail(srecv_config *cfg, const char *cert, const char *ke
 	return sr_cfg_seterr(cfg, "private key file '%s': cannot load: %s", key, why);
 }
 
+static PKCS12 *read_pkcs12(const char *path);
+static srecv_status set_pkcs12(srecv_config *cfg, struct sr_tls_config *t, PKCS12 *p12,
+			       const char *path, const char *key_file);
+
 /*
  * The key pair is loaded into a scratch context first, so that a failure
  * leaves the config's pair as it was, and then moved over: certificate,
@@ -418,12 +423,15 @@ srecv_status srecv_config_set_keypair(srecv_config *cfg, const char *cert_file,
 	struct sr_tls_config *t;
 	STACK_OF(X509) *chain = NULL;
 	SSL_CTX *tmp = NULL;
+	PKCS12 *p12;
 	srecv_status st;
 
 	if ((st = begin(cfg, &t)) != SRECV_OK ||
 	    (st = readable(cfg, "client certificate file", cert_file, 0)) != SRECV_OK ||
 	    (key_file && (st = readable(cfg, "private key file", key_file, 0)) != SRECV_OK))
 		return st;
+	if ((p12 = read_pkcs12(cert_file)) != NULL) /* 1.1: PKCS#12, told by content */
+		return set_pkcs12(cfg, t, p12, cert_file, key_file);
 	tmp = SSL_CTX_new(TLS_client_method());
 	if (tmp == NULL) {
 		st = ossl_fail(cfg, SRECV_EINTERNAL, "out of memory", "internal error: SSL_CTX_new");
@@ -790,4 +798,117 @@ void sr_capath_note(srecv_conn *c, char *out, size_t len)
 		 "(run 'openssl rehash %.300s')", t->ca_path, t->ca_path);
 	if (c->status == SRECV_OK)
 		c->hint = SRECV_HINT_CAPATH_UNHASHED;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Added in 1.1: certificates */
+
+srecv_status srecv_config_set_min_days(srecv_config *cfg, int days)
+{
+	struct sr_tls_config *t;
+	srecv_status st;
+
+	if ((st = begin(cfg, &t)) != SRECV_OK)
+		return st;
+	if (days < 0 || days > 36500)
+		return sr_cfg_seterr(cfg, "minimum days before expiry: %d is not 0 to 36500", days);
+	t->min_days = days;
+	return SRECV_OK;
+}
+
+/*
+ * PKCS#12 client credentials (1.1), recognised by content: a file that
+ * parses as a DER PKCS#12 structure (d2i_PKCS12_bio(3)) is one; PEM text
+ * never does, so PEM files take the usual path. The bundle holds the key,
+ * the certificate and its chain, so a separate key file is refused. The
+ * passphrase is the key's (srecv_config_set_key_passphrase); without one
+ * the empty and the absent password are tried, as openssl pkcs12 does.
+ */
+static PKCS12 *read_pkcs12(const char *path)
+{
+	BIO *b = BIO_new_file(path, "rb");
+	PKCS12 *p12 = b ? d2i_PKCS12_bio(b, NULL) : NULL;
+
+	BIO_free(b);
+	ERR_clear_error();
+	return p12;
+}
+
+/* The password that opens p12's MAC: the configured one, else "" or NULL.
+ * 0 with *pass set, or -1 when none does. A bundle without a MAC has no
+ * password to check here; PKCS12_parse(3) then decrypts with *pass. */
+static int pkcs12_pass(PKCS12 *p12, const char *configured, const char **pass)
+{
+	*pass = configured;
+	if (!PKCS12_mac_present(p12))
+		return 0;
+	if (configured != NULL)
+		return PKCS12_verify_mac(p12, configured, -1) == 1 ? 0 : -1;
+	*pass = "";
+	if (PKCS12_verify_mac(p12, "", 0) == 1)
+		return 0;
+	*pass = NULL;
+	return PKCS12_verify_mac(p12, NULL, 0) == 1 ? 0 : -1;
+}
+
+static srecv_status set_pkcs12(srecv_config *cfg, struct sr_tls_config *t, PKCS12 *p12,
+			       const char *path, const char *key_file)
+{
+	STACK_OF(X509) *chain = NULL;
+	EVP_PKEY *pkey = NULL;
+	X509 *cert = NULL;
+	const char *pass;
+	srecv_status st;
+
+	if (key_file != NULL) {
+		st = sr_cfg_seterr(cfg, "client certificate file '%s' is PKCS#12: its key is "
+				   "inside it, give no separate key file", path);
+		goto out;
+	}
+	if (pkcs12_pass(p12, t->key_pass, &pass) != 0) {
+		if (t->key_pass == NULL)
+			st = sr_cfg_seterr_hint(cfg, SRECV_HINT_KEY_ENCRYPTED,
+						"PKCS#12 file '%s' is encrypted and no passphrase "
+						"was given", path);
+		else
+			st = sr_cfg_seterr(cfg, "PKCS#12 file '%s': wrong passphrase", path);
+		goto out;
+	}
+	/* PKCS12_parse(3): the certificate is the one whose local key id
+	 * matches the key's, the others come back as the chain. */
+	if (!PKCS12_parse(p12, pass, &pkey, &cert, &chain)) {
+		st = ossl_fail(cfg, SRECV_EUSAGE, "unknown error", "PKCS#12 file '%s': cannot read it",
+			       path);
+		goto out;
+	}
+	if (pkey == NULL) {
+		st = sr_cfg_seterr(cfg, "PKCS#12 file '%s' holds no private key", path);
+		goto out;
+	}
+	if (cert == NULL) {
+		st = sr_cfg_seterr(cfg, "PKCS#12 file '%s' holds no certificate of its key", path);
+		goto out;
+	}
+	if (X509_check_private_key(cert, pkey) != 1) {
+		st = sr_cfg_seterr(cfg, "PKCS#12 file '%s': its private key does not match its "
+				   "certificate", path);
+		goto out;
+	}
+	/* shared by every connection: see cache_extensions */
+	(void)X509_get_extension_flags(cert);
+	cache_extensions(chain);
+	if (SSL_CTX_use_certificate(t->ctx, cert) != 1 ||
+	    !SSL_CTX_set1_chain(t->ctx, chain) || SSL_CTX_use_PrivateKey(t->ctx, pkey) != 1) {
+		st = ossl_fail(cfg, SRECV_EINTERNAL, "unknown error",
+			       "internal error: cannot use the key pair");
+		goto out;
+	}
+	st = SRECV_OK;
+out:
+	ERR_clear_error();
+	sk_X509_pop_free(chain, X509_free);
+	X509_free(cert);
+	EVP_PKEY_free(pkey);
+	PKCS12_free(p12);
+	return st;
 }

@@ -460,7 +460,7 @@ static sr_io tls_connect(struct sr_layer *l)
 		sr_seterr(c, SRECV_EVERIFY, "certificate verification failed: peer sent no certificate");
 		return SR_IO_ERR;
 	}
-	if (sr_check_pins(c, leaf) != SRECV_OK)
+	if (sr_check_pins(c, leaf) != SRECV_OK || sr_check_min_days(c, t->ssl) != SRECV_OK)
 		return SR_IO_ERR;
 	return SR_IO_OK;
 }

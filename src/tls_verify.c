@@ -13,6 +13,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "tls.h"
@@ -292,10 +293,15 @@ void sr_chain_free(struct sr_chain *ch)
 		return;
 	for (i = 0; ch->info != NULL && i < ch->count; i++)
 		free((void *)ch->info[i].san);
+	for (i = 0; ch->der != NULL && i < ch->count; i++)
+		OPENSSL_free(ch->der[i]);
+	free(ch->der);
 	free(ch->info);
 	sk_X509_pop_free(ch->certs, X509_free);
 	free(ch);
 }
+
+static int describe_encodings(srecv_conn *c, struct sr_chain *ch, srecv_cert_info *info);
 
 /* One certificate as srecv_cert_info, its strings in c's store. 0, or -1
  * when out of memory. */
@@ -366,6 +372,8 @@ const srecv_cert_info *srecv_conn_chain_cert(const srecv_conn *c, size_t i)
 	for (k = 0; k < ch->count; k++)
 		if (describe((srecv_conn *)c, sk_X509_value(ch->certs, (int)k), &info[k]) != 0)
 			break;
+	if (k == ch->count && describe_encodings((srecv_conn *)c, ch, info) != 0)
+		k = 0; /* the 1.1 fields: all or nothing too */
 	if (k < ch->count) { /* out of memory: nothing kept, a later call tries again */
 		while (k-- > 0)
 			free((void *)info[k].san);
@@ -486,4 +494,118 @@ srecv_status sr_check_pins(srecv_conn *c, X509 *leaf)
 		  "certificate verification failed at depth 0 (%s): public key pin mismatch: "
 		  "the peer's key is %s", subject, pin);
 	return c->status;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Added in 1.1: each certificate's DER and PEM, its expiry in seconds and
+ * days, and the expiry limit (srecv_config_set_min_days). */
+
+/* Seconds from `from` (NULL: now) to t, from ASN1_TIME_diff(3) (whose day
+ * and second parts share one sign); 0 with *ok 0 when t is unreadable. */
+static int64_t seconds_until(const ASN1_TIME *from, const ASN1_TIME *t, int *ok)
+{
+	int day = 0, sec = 0;
+
+	*ok = t != NULL && ASN1_TIME_diff(&day, &sec, from, t) == 1;
+	return *ok ? (int64_t)day * 86400 + sec : 0;
+}
+
+/* Whole days in secs, rounded down (-1 for half a day ago). */
+static int whole_days(int64_t secs)
+{
+	int64_t d = secs / 86400;
+
+	if (secs < 0 && secs % 86400 != 0)
+		d--;
+	return d > INT32_MAX ? INT32_MAX : d < INT32_MIN ? INT32_MIN : (int)d;
+}
+
+/* info[i].der, der_len, pem, not_after_epoch and days_left for every
+ * certificate of ch; the DER buffers go into ch->der (freed with the
+ * chain), the PEM text into c's store. 0, or -1 when out of memory (then
+ * nothing is kept). */
+static int describe_encodings(srecv_conn *c, struct sr_chain *ch, srecv_cert_info *info)
+{
+	ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
+	unsigned char **der = calloc(ch->count, sizeof(*der));
+	size_t i;
+	int rc = -1;
+
+	if (epoch == NULL || der == NULL)
+		goto out;
+	for (i = 0; i < ch->count; i++) {
+		X509 *x = sk_X509_value(ch->certs, (int)i);
+		const ASN1_TIME *na = X509_get0_notAfter(x);
+		BIO *b = BIO_new(BIO_s_mem());
+		char *text = NULL;
+		long n = 0;
+		int len, ok;
+
+		len = i2d_X509(x, &der[i]);
+		if (b != NULL && PEM_write_bio_X509(b, x) == 1)
+			n = BIO_get_mem_data(b, &text);
+		/* BIO_get_mem_data gives counted bytes: NUL-terminate a copy */
+		if (len > 0 && n > 0 && BIO_write(b, "", 1) == 1 &&
+		    BIO_get_mem_data(b, &text) == n + 1)
+			info[i].pem = sr_keep(c, text);
+		BIO_free(b);
+		if (len <= 0 || info[i].pem == NULL)
+			goto out;
+		info[i].der = der[i];
+		info[i].der_len = (size_t)len;
+		info[i].not_after_epoch = seconds_until(epoch, na, &ok);
+		info[i].days_left = whole_days(seconds_until(NULL, na, &ok));
+	}
+	ch->der = der;
+	der = NULL;
+	rc = 0;
+out:
+	for (i = 0; der != NULL && i < ch->count; i++) {
+		OPENSSL_free(der[i]);
+		info[i].der = NULL;
+		info[i].pem = NULL;
+	}
+	free(der);
+	ASN1_TIME_free(epoch);
+	ERR_clear_error();
+	return rc;
+}
+
+srecv_status sr_check_min_days(srecv_conn *c, SSL *ssl)
+{
+	const struct sr_tls_config *t = c->cfg->tlscfg;
+	STACK_OF(X509) *chain;
+	char raw[256], subject[4 * 256];
+	int i, ok;
+
+	if (t == NULL || t->min_days <= 0)
+		return SRECV_OK;
+	/* The verified chain ends at the trust anchor, which expires too;
+	 * without verification there is only what the peer sent. */
+	chain = c->cfg->insecure ? SSL_get_peer_cert_chain(ssl) : SSL_get0_verified_chain(ssl);
+	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+		X509 *x = sk_X509_value(chain, i);
+		int64_t left = seconds_until(NULL, X509_get0_notAfter(x), &ok);
+		int days = whole_days(left);
+
+		if (ok && left >= (int64_t)t->min_days * 86400)
+			continue;
+		name_string(X509_get_subject_name(x), raw, sizeof(raw));
+		peer_text(raw, subject, sizeof(subject)); /* the peer's text */
+		c->info.verify = "expires within the minimum days";
+		if (!ok)
+			sr_seterr(c, SRECV_EVERIFY, "certificate at depth %d (%s): unreadable expiry "
+				  "date, under the %d-day minimum", i, subject, t->min_days);
+		else if (left < 0)
+			sr_seterr(c, SRECV_EVERIFY, "certificate at depth %d (%s) has expired, under "
+				  "the %d-day minimum", i, subject, t->min_days);
+		else
+			sr_seterr(c, SRECV_EVERIFY, "certificate at depth %d (%s) expires in %d day%s, "
+				  "under the %d-day minimum", i, subject, days, days == 1 ? "" : "s",
+				  t->min_days);
+		ERR_clear_error();
+		return c->status;
+	}
+	ERR_clear_error();
+	return SRECV_OK;
 }

@@ -320,11 +320,13 @@ START_TEST(record_tls_run)
 	chain[0].san = san0;
 	chain[0].san_count = 3;
 	chain[0].spki_sha256 = "sha256//AAAA+/==";
+	chain[0].days_left = 29;
 	chain[1].subject = "CN=\"evil\"\n\x01\xff";
 	chain[1].issuer = "CN=srecv Test Root CA";
 	chain[1].not_before = "2026-01-01T00:00:00Z";
 	chain[1].not_after = "2036-01-01T00:00:00Z";
 	chain[1].spki_sha256 = "sha256//BBBB";
+	chain[1].days_left = -3;
 	memset(&in, 0, sizeof(in));
 	in.host = "localhost";
 	in.port = "8443";
@@ -350,12 +352,14 @@ START_TEST(record_tls_run)
 		"\"TLS_AES_256_GCM_SHA384\",\"alpn\":null,\"sni\":\"localhost\",\"verify\":\"ok\","
 		"\"peer\":{\"subject\":\"O=srecv tests,CN=good.localhost\",\"issuer\":"
 		"\"CN=srecv Test Intermediate CA\",\"not_before\":\"2026-11-23T16:00:00Z\","
-		"\"not_after\":\"2026-12-23T16:00:00Z\",\"san\":[\"DNS:localhost\","
+		"\"not_after\":\"2026-12-23T16:00:00Z\",\"days_left\":29,\"san\":[\"DNS:localhost\","
 		"\"IP:127.0.0.1\",\"IP:::1\"],\"spki_sha256\":\"sha256//AAAA+/==\"},"
 		"\"chain\":[{\"subject\":\"O=srecv tests,CN=good.localhost\",\"issuer\":"
-		"\"CN=srecv Test Intermediate CA\",\"not_after\":\"2026-12-23T16:00:00Z\"},"
+		"\"CN=srecv Test Intermediate CA\",\"not_after\":\"2026-12-23T16:00:00Z\","
+		"\"days_left\":29},"
 		"{\"subject\":\"CN=\\\"evil\\\"\\u000a\\u0001\\ufffd\",\"issuer\":"
-		"\"CN=srecv Test Root CA\",\"not_after\":\"2036-01-01T00:00:00Z\"}]}}\n");
+		"\"CN=srecv Test Root CA\",\"not_after\":\"2036-01-01T00:00:00Z\","
+		"\"days_left\":-3}]}}\n");
 	free(out);
 	/* a TLS run without a peer certificate: peer null, chain empty */
 	out = record(&in, 1, "x", "1", 5, "TLS handshake failed", 4);

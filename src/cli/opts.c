@@ -57,10 +57,12 @@ const char opts_usage[] =
 	"  -k, --insecure          skip certificate and name checks (pins still apply)\n"
 	"  --servername NAME       SNI and the name to verify (default: HOST)\n"
 	"  --pin PINS              sha256//BASE64 of the peer's public key; several: a;b\n"
-	"  --cert FILE             client certificate (PEM) for mutual TLS\n"
+	"  --cert FILE             client certificate (PEM, or PKCS#12 with key and\n"
+	"                          chain, told by content) for mutual TLS\n"
 	"  --key FILE              its private key (default: in the --cert file)\n"
-	"  --pass SOURCE           passphrase of an encrypted key: pass:TEXT, env:VAR,\n"
-	"                          file:PATH or fd:N (first line); never prompted for\n"
+	"  --pass SOURCE           passphrase of an encrypted key or PKCS#12 file:\n"
+	"                          pass:TEXT, env:VAR, file:PATH or fd:N (first line);\n"
+	"                          never prompted for\n"
 	"  --tls-min VER           lowest TLS version: 1.2 (default) or 1.3\n"
 	"  --tls-max VER           highest TLS version: 1.2 or 1.3\n"
 	"  --ciphers LIST          OpenSSL cipher list for TLS 1.2\n"
@@ -70,6 +72,11 @@ const char opts_usage[] =
 	"  --keylog FILE           append TLS secrets (NSS format; also SSLKEYLOGFILE)\n"
 	"                          to a new 0600 file or one only you can read\n"
 	"  --allow-truncation      accept a TLS stream ending without close_notify\n"
+	"  --save-chain FILE       write the certificates the server sent (PEM, leaf\n"
+	"                          first) to FILE (- = stdout), also when\n"
+	"                          verification fails\n"
+	"  --min-days N            fail (exit 6) when a certificate of the verified\n"
+	"                          chain expires within N days\n"
 	"\n"
 	"Other\n"
 	"  -h, --help              this help\n"
@@ -83,7 +90,8 @@ enum {
 	O_TLS = 256, O_CONNECT_TIMEOUT, O_IDLE_TIMEOUT, O_MAX_TIME, O_SEND, O_SEND_FILE,
 	O_MAX_BYTES, O_PROGRESS, O_NO_PROGRESS, O_INFO_JSON, O_CACERT, O_CAPATH, O_SERVERNAME,
 	O_PIN, O_CERT, O_KEY, O_TLS_MIN, O_TLS_MAX, O_CIPHERS, O_TLS13_CIPHERS, O_ALPN,
-	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO
+	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO,
+	O_SAVE_CHAIN, O_MIN_DAYS
 };
 
 static const char shortopts[] = ":46o:vqkhV";
@@ -120,6 +128,8 @@ static const struct option longopts[] = {
 	{"pass", required_argument, NULL, O_PASS},
 	{"resolve", required_argument, NULL, O_RESOLVE},
 	{"connect-to", required_argument, NULL, O_CONNECT_TO},
+	{"save-chain", required_argument, NULL, O_SAVE_CHAIN},
+	{"min-days", required_argument, NULL, O_MIN_DAYS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -564,10 +574,26 @@ static const char *tls_only_name(int c)
 	case O_CACERT: case O_CAPATH: case O_SERVERNAME: case O_PIN: case O_CERT: case O_KEY:
 	case O_TLS_MIN: case O_TLS_MAX: case O_CIPHERS: case O_TLS13_CIPHERS: case O_ALPN:
 	case O_CRLFILE: case O_KEYLOG: case O_ALLOW_TRUNCATION: case 'k': case O_PASS:
+	case O_SAVE_CHAIN: case O_MIN_DAYS:
 		return long_name(c);
 	default:
 		return NULL;
 	}
+}
+
+/* --min-days N: whole days, 0 (off) to 36500 (what the library takes). */
+static int parse_min_days(const char *s, int *out, char *err, size_t errlen)
+{
+	long v = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9' && v <= 36500; p++)
+		v = v * 10 + (*p - '0');
+	if (p == s || *p != '\0' || v > 36500)
+		return fail(err, errlen, "--min-days: '%s' is not a number of days from 0 to 36500",
+			    s);
+	*out = (int)v;
+	return 0;
 }
 
 /* One option into o. 0, or -1 with err set. */
@@ -628,6 +654,12 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 				    "--pass: SOURCE must be pass:TEXT, env:VAR, file:PATH or fd:N");
 		o->pass = arg;
 		break;
+	case O_SAVE_CHAIN:
+		if (*arg == '\0')
+			return fail(err, errlen, "--save-chain: empty file name");
+		o->save_chain = arg;
+		break;
+	case O_MIN_DAYS: return parse_min_days(arg, &o->min_days, err, errlen);
 	case O_RESOLVE: return reach_add_resolve(&o->reach, arg, err, errlen);
 	case O_CONNECT_TO: return reach_add_connect_to(&o->reach, arg, err, errlen);
 	case 'h': o->help = 1; break;
@@ -801,6 +833,8 @@ srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg, const cha
 		TRY("--crlfile", srecv_config_set_crl_file(cfg, o->crlfile));
 	if (keylog)
 		TRY(NULL, srecv_config_set_keylog_file(cfg, keylog));
+	if (o->min_days)
+		TRY("--min-days", srecv_config_set_min_days(cfg, o->min_days));
 #undef TRY
 	*flag = NULL;
 	return SRECV_OK;

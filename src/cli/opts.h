@@ -43,6 +43,9 @@ struct srecv_opts {
 	char *host; /* owned: without brackets */
 	char *port; /* owned: "1".."65535" (normalised) or a service name */
 	struct reach *reach; /* owned: --resolve and --connect-to rules (reach.h) */
+	/* TLS only: --save-chain FILE (borrowed), --min-days N (0 = off) */
+	const char *save_chain;
+	int min_days;
 	int help, version;
 };
 

@@ -41,6 +41,7 @@ static void cert_lines(FILE *f, size_t depth, const srecv_cert_info *c)
 	line(f, "  issuer", c->issuer);
 	line(f, "  not before", c->not_before);
 	line(f, "  not after", c->not_after);
+	fprintf(f, "* %-16s %d\n", "  days left", c->days_left);
 	if (c->san_count > 0) {
 		fprintf(f, "* %-16s ", "  names");
 		for (j = 0; j < c->san_count; j++) {
@@ -160,6 +161,7 @@ static void json_cert(FILE *f, const srecv_cert_info *c, int full)
 	}
 	fputs(",\"not_after\":", f);
 	json_string(f, c->not_after);
+	fprintf(f, ",\"days_left\":%d", c->days_left);
 	if (full) {
 		fputs(",\"san\":[", f);
 		for (j = 0; j < c->san_count; j++) {

@@ -128,6 +128,58 @@ static int open_info(struct run *r)
 	return 0;
 }
 
+/* --save-chain FILE: created up front like -o's FILE (sink.c: a temporary
+ * name, never a planted link or another user's file), so a file that
+ * cannot be made fails before connecting. "-" is standard output, where
+ * the chain then comes before any data. */
+static int open_save_chain(struct run *r)
+{
+	const char *path = r->o.save_chain;
+	char why[sizeof(r->err) - 32];
+
+	if (path == NULL)
+		return 0;
+	if (sink_open(&r->chain_sink, strcmp(path, "-") == 0 ? NULL : path, why, sizeof(why)) != 0) {
+		snprintf(r->err, sizeof(r->err), "--save-chain: %s", why);
+		return -1;
+	}
+	r->chain_sink_open = 1;
+	return 0;
+}
+
+/* After the handshake, whatever its outcome (a failed verification is when
+ * the chain is wanted): every certificate the server sent, leaf first, as
+ * PEM, then renamed into place. Without a certificate (no TLS handshake
+ * got that far) nothing is written and the temporary file goes. */
+static void save_chain(struct run *r)
+{
+	size_t i, n = srecv_conn_chain_count(r->conn);
+	char why[sizeof(r->chain_err) - 32] = "";
+	int errnum = 0, rc = 0;
+
+	if (!r->chain_sink_open)
+		return;
+	for (i = 0; i < n && rc == 0; i++) {
+		const srecv_cert_info *ci = srecv_conn_chain_cert(r->conn, i);
+
+		if (ci == NULL || ci->pem == NULL) {
+			snprintf(why, sizeof(why), "internal error: out of memory");
+			rc = -1;
+		} else {
+			rc = sink_write(&r->chain_sink, ci->pem, strlen(ci->pem), &errnum, why,
+					sizeof(why));
+		}
+	}
+	if (n > 0 && rc == 0)
+		rc = sink_commit(&r->chain_sink, why, sizeof(why));
+	else
+		sink_abort(&r->chain_sink);
+	sink_free(&r->chain_sink);
+	r->chain_sink_open = 0;
+	if (rc != 0)
+		snprintf(r->chain_err, sizeof(r->chain_err), "--save-chain: %s", why);
+}
+
 /* --pass: read the passphrase before connecting and hand it to the config,
  * which keeps its own copy; ours is wiped at once. */
 static srecv_status apply_pass(struct run *r)
@@ -194,6 +246,9 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 	r->doing = "opening --info-json";
 	if (open_info(r) != 0)
 		return run_finish(r, SRECV_EOUTPUT);
+	r->doing = "opening --save-chain";
+	if (open_save_chain(r) != 0)
+		return run_finish(r, SRECV_EOUTPUT);
 	if (srecv_config_set_cancel_fd(r->cfg, cancel_fd) != SRECV_OK)
 		return fail(r, SRECV_EINTERNAL, "internal error: %s", srecv_config_error(r->cfg));
 	/* The passphrase first: the key pair is loaded by its setter. */
@@ -237,6 +292,7 @@ void run_connected(struct run *r)
 	size_t len = 0, n;
 	FILE *m;
 
+	save_chain(r);
 	if (!r->o.verbose)
 		return;
 	/* Rendered first, written at once: the block never interleaves. */
@@ -453,6 +509,12 @@ int run_finish(struct run *r, srecv_status st)
 			 r->conn && *srecv_error(r->conn) ? srecv_error(r->conn)
 							   : srecv_status_str(st));
 		add_hint_advice(r, r->conn ? srecv_conn_hint(r->conn) : SRECV_HINT_NONE);
+		/* The library's words for the expiry limit name no flag. */
+		if (st == SRECV_EVERIFY && in != NULL && in->verify != NULL &&
+		    strcmp(in->verify, "expires within the minimum days") == 0) {
+			used = strlen(r->err);
+			snprintf(r->err + used, sizeof(r->err) - used, " (--min-days)");
+		}
 	}
 	if (st == SRECV_ETRUNCATED && r->o.allow_truncation && in &&
 	    in->eof_without_close_notify == 1 && sig == 0) {
@@ -460,6 +522,13 @@ int run_finish(struct run *r, srecv_status st)
 			say("warning: %s; accepted by --allow-truncation", r->err);
 		r->err[0] = '\0';
 		st = SRECV_OK;
+	}
+	/* A run that otherwise succeeded fails on a chain it could not save
+	 * (-o's FILE.part is then kept, as for any failure). */
+	if (st == SRECV_OK && r->chain_err[0] != '\0') {
+		snprintf(r->err, sizeof(r->err), "%s", r->chain_err);
+		r->chain_err[0] = '\0';
+		st = SRECV_EOUTPUT;
 	}
 	code = (int)st;
 	if (sig != 0) {
@@ -483,6 +552,8 @@ int run_finish(struct run *r, srecv_status st)
 			       (double)(progress_now_ns() - r->start_ns) / 1e9);
 	if (code != 0 && !r->quiet_fail && !r->o.stderr_record)
 		say("%s", r->err);
+	if (r->chain_err[0] != '\0' && !r->o.stderr_record)
+		say("%s", r->chain_err); /* beside the failure that ended the run */
 	if (r->info != NULL && write_info(r, code) != 0 && code == 0) {
 		/* Only a run that otherwise succeeded reports it: a failed run
 		 * has had its one line. */
@@ -505,6 +576,11 @@ void run_free(struct run *r)
 		sink_free(&r->info_sink);
 	}
 	r->info_sink_open = 0;
+	if (r->chain_sink_open) {
+		sink_abort(&r->chain_sink);
+		sink_free(&r->chain_sink);
+	}
+	r->chain_sink_open = 0;
 	if (r->send_fd > STDIN_FILENO)
 		close(r->send_fd);
 	r->send_fd = -1;

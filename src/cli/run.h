@@ -48,6 +48,11 @@ struct run {
 	const char *doing; /* static: "receiving", ... for the --max-time line */
 	int quiet_fail; /* closed stdout pipe: exit 9 without a message */
 	char err[1024]; /* "<what failed>: <why>" of the failure, "" none */
+	/* --save-chain FILE: created like -o's FILE before connecting,
+	 * written and renamed into place once the handshake is over */
+	struct sink chain_sink;
+	int chain_sink_open;
+	char chain_err[512]; /* why the chain could not be saved, "" none */
 };
 
 /* signo: main's flag, set by its SIGINT/SIGTERM handler; main sets the

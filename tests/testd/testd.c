@@ -27,7 +27,10 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "pattern.h"
 
@@ -40,6 +43,11 @@ struct opts {
 	int fork; /* each connection served by a child process */
 	int tls;
 	const char *cert, *key, *client_ca, *alpn;
+	/* --self-signed: 1 = a fresh root CA and a leaf it signed, 2 (=leaf) =
+	 * one self-signed leaf; made in memory at start. --ca-out: where the
+	 * certificate a client must trust goes (the root, or that leaf). */
+	int self_signed;
+	const char *ca_out;
 	int tls_min, tls_max;
 	long recv_bytes;
 	int recv_line, echo;
@@ -112,6 +120,11 @@ static void help(void)
 	      "\nTLS\n"
 	      "  --tls               serve TLS\n"
 	      "  --cert FILE         certificate chain (PEM, leaf first); --key FILE its key\n"
+	      "  --self-signed[=leaf] no files: a fresh root CA and a leaf it signed for\n"
+	      "                      localhost, 127.0.0.1 and ::1 (=leaf: one self-signed\n"
+	      "                      leaf), EC P-256, made in memory at start\n"
+	      "  --ca-out FILE       with --self-signed: write the certificate to trust (the\n"
+	      "                      root, or the leaf) to FILE before printing the port\n"
 	      "  --client-ca FILE    require a client certificate issued by these CAs\n"
 	      "  --tls-min VER       1.2 or 1.3; --tls-max VER likewise\n"
 	      "  --alpn LIST         comma-separated protocols to accept\n"
@@ -228,7 +241,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	       O_TLS_MIN, O_TLS_MAX, O_ALPN, O_RECV_BYTES, O_RECV_LINE, O_ECHO, O_SEND,
 	       O_SEND_BYTES, O_SEND_FILE, O_DELAY, O_DRIP, O_CHUNK, O_THEN, O_STALL_HS,
 	       O_GARBAGE, O_RESET_ACCEPT, O_RESET_HS, O_AFTER_CLOSE, O_NO_READ, O_KEY_UPDATE, O_PAUSE_AT, O_PAUSE_MS,
-	       O_RENEGOTIATE, O_FORK };
+	       O_RENEGOTIATE, O_FORK, O_SELF_SIGNED, O_CA_OUT };
 	static const struct option lo[] = {
 		{"listen", 1, 0, O_LISTEN}, {"port", 1, 0, O_PORT},
 		{"port-file", 1, 0, O_PORT_FILE}, {"count", 1, 0, O_COUNT},
@@ -245,6 +258,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"after-close", 1, 0, O_AFTER_CLOSE}, {"no-read", 0, 0, O_NO_READ},
 		{"pause-at", 1, 0, O_PAUSE_AT}, {"pause-ms", 1, 0, O_PAUSE_MS},
 		{"key-update", 0, 0, O_KEY_UPDATE}, {"renegotiate", 1, 0, O_RENEGOTIATE},
+		{"self-signed", 2, 0, O_SELF_SIGNED}, {"ca-out", 1, 0, O_CA_OUT},
 		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int c;
 
@@ -311,6 +325,15 @@ static void parse(int argc, char **argv, struct opts *o)
 			else
 				usage_error("--renegotiate: '%s' is not ask or insist", optarg);
 			break;
+		case O_SELF_SIGNED:
+			if (optarg == NULL)
+				o->self_signed = 1;
+			else if (strcmp(optarg, "leaf") == 0)
+				o->self_signed = 2;
+			else
+				usage_error("--self-signed: '%s' is not leaf", optarg);
+			break;
+		case O_CA_OUT: o->ca_out = optarg; break;
 		case 'h': help(); exit(0);
 		default:
 			usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
@@ -322,10 +345,15 @@ static void parse(int argc, char **argv, struct opts *o)
 		usage_error("--port: out of range");
 	if (o->chunk == 0 || o->chunk > (1u << 20))
 		usage_error("--chunk: must be 1..1M");
-	if (o->tls && o->cert == NULL)
-		usage_error("--tls needs --cert");
+	if (o->tls && o->cert == NULL && !o->self_signed)
+		usage_error("--tls needs --cert or --self-signed");
+	if (o->cert && o->self_signed)
+		usage_error("--cert and --self-signed: give one or the other");
+	if (o->ca_out && !o->self_signed)
+		usage_error("--ca-out needs --self-signed");
 	if (!o->tls && (o->cert || o->client_ca || o->stall_handshake || o->alpn || o->key_update ||
-			o->renegotiate || o->reset_in_handshake || o->after_close))
+			o->renegotiate || o->reset_in_handshake || o->after_close ||
+			o->self_signed))
 		usage_error("TLS options need --tls");
 	if (o->key == NULL)
 		o->key = o->cert;
@@ -366,7 +394,138 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 	return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
-static SSL_CTX *make_ctx(const struct opts *o)
+/* --self-signed: what was made in memory (all owned). */
+struct self_signed {
+	EVP_PKEY *key;  /* the leaf's key */
+	X509 *leaf;
+	X509 *anchor;   /* what a client trusts: the root, or the leaf itself */
+	EVP_PKEY *root_key;
+};
+
+/* One extension from its openssl.cnf text (x509v3_config(5)), in the
+ * context of subject and issuer (for the key identifiers). */
+static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+	int ok;
+
+	X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+	ok = ext != NULL && X509_add_ext(x, ext, -1) == 1;
+	X509_EXTENSION_free(ext);
+	return ok;
+}
+
+/* A version 3 certificate for key, CN=cn, valid from a day ago for 30
+ * days, signed by issuer_key (issuer NULL: by key itself). ca: a root CA;
+ * otherwise a TLS server leaf for the loopback names. NULL on failure. */
+static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, int ca)
+{
+	X509 *x = X509_new();
+	X509_NAME *name = X509_NAME_new();
+	ASN1_INTEGER *serial = NULL;
+	unsigned char rnd[16];
+	BIGNUM *bn = NULL;
+	int ok = 0;
+
+	if (x == NULL || name == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1)
+		goto out;
+	rnd[0] &= 0x7f; /* a positive serial (RFC 5280 4.1.2.2) */
+	bn = BN_bin2bn(rnd, sizeof(rnd), NULL);
+	serial = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
+	if (serial == NULL || !X509_set_version(x, X509_VERSION_3) ||
+	    !X509_set_serialNumber(x, serial) ||
+	    /* printed O=srecv-testd,CN=... as the generated test certificates are */
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1,
+					-1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+					(const unsigned char *)"srecv-testd", -1, -1, 0) ||
+	    !X509_set_subject_name(x, name) ||
+	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), -86400L) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), 30 * 86400L) || !X509_set_pubkey(x, key))
+		goto out;
+	if (ca)
+		ok = add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") &&
+		     add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") &&
+		     add_ext(x, x, NID_subject_key_identifier, "hash");
+	else
+		ok = add_ext(x, x, NID_basic_constraints, "critical,CA:FALSE") &&
+		     add_ext(x, x, NID_key_usage, "critical,digitalSignature") &&
+		     add_ext(x, x, NID_ext_key_usage, "serverAuth") &&
+		     add_ext(x, x, NID_subject_alt_name,
+			     "DNS:localhost,IP:127.0.0.1,IP:::1") &&
+		     add_ext(x, x, NID_subject_key_identifier, "hash") &&
+		     (issuer == NULL ||
+		      add_ext(x, issuer, NID_authority_key_identifier, "keyid:always"));
+	ok = ok && X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0;
+out:
+	ASN1_INTEGER_free(serial);
+	BN_free(bn);
+	X509_NAME_free(name);
+	if (!ok) {
+		X509_free(x);
+		x = NULL;
+	}
+	return x;
+}
+
+static void self_signed_free(struct self_signed *ss)
+{
+	EVP_PKEY_free(ss->key);
+	EVP_PKEY_free(ss->root_key);
+	if (ss->anchor != ss->leaf)
+		X509_free(ss->anchor);
+	X509_free(ss->leaf);
+	memset(ss, 0, sizeof(*ss));
+}
+
+/* --self-signed: EC P-256 keys (fast to make), then the root and the leaf
+ * it signs, or (=leaf) one leaf signed by its own key. 0 or -1. */
+static int make_self_signed(const struct opts *o, struct self_signed *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->key = EVP_EC_gen("P-256");
+	if (ss->key == NULL)
+		goto fail;
+	if (o->self_signed == 2) {
+		ss->leaf = make_cert("localhost", ss->key, NULL, NULL, 0);
+		ss->anchor = ss->leaf;
+	} else {
+		ss->root_key = EVP_EC_gen("P-256");
+		ss->anchor = ss->root_key ? make_cert("srecv-testd Root CA", ss->root_key, NULL,
+						      NULL, 1)
+					  : NULL;
+		ss->leaf = ss->anchor ? make_cert("localhost", ss->key, ss->anchor, ss->root_key, 0)
+				      : NULL;
+	}
+	if (ss->leaf != NULL && ss->anchor != NULL)
+		return 0;
+fail:
+	ssl_errors("--self-signed: cannot make the certificates");
+	self_signed_free(ss);
+	return -1;
+}
+
+/* --ca-out: the anchor as PEM, through a temporary name renamed into place
+ * (as --port-file), so a test that sees the port sees the whole file. */
+static int write_ca_out(const char *path, X509 *anchor)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	f = fopen(tmp, "w");
+	if (f == NULL || PEM_write_X509(f, anchor) != 1 || fclose(f) != 0 ||
+	    rename(tmp, path) != 0) {
+		warnx("cannot write --ca-out '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static SSL_CTX *make_ctx(const struct opts *o, const struct self_signed *ss)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
@@ -376,7 +535,13 @@ static SSL_CTX *make_ctx(const struct opts *o)
 	 * the server must be able to load and serve them so the client can
 	 * refuse them. Set before loading: the level is checked at load time. */
 	SSL_CTX_set_security_level(ctx, 0);
-	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1 ||
+	if (o->self_signed) {
+		if (SSL_CTX_use_certificate(ctx, ss->leaf) != 1 ||
+		    SSL_CTX_use_PrivateKey(ctx, ss->key) != 1) {
+			ssl_errors("cannot use the --self-signed certificate");
+			goto fail;
+		}
+	} else if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		ssl_errors("cannot load --cert/--key");
@@ -831,6 +996,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct sigaction sa;
 	SSL_CTX *ctx = NULL;
+	struct self_signed ss;
 	int lfd, port = 0, rc = 1;
 	long served = 0;
 
@@ -841,7 +1007,12 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (o.tls && (ctx = make_ctx(&o)) == NULL)
+	memset(&ss, 0, sizeof(ss));
+	if (o.self_signed && make_self_signed(&o, &ss) != 0)
+		goto out;
+	if (o.tls && (ctx = make_ctx(&o, &ss)) == NULL)
+		goto out;
+	if (o.ca_out && write_ca_out(o.ca_out, ss.anchor) != 0)
 		goto out;
 	lfd = listen_on(&o, &port);
 	if (lfd < 0)
@@ -879,6 +1050,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	SSL_CTX_free(ctx);
+	self_signed_free(&ss);
 	free(o.send_text);
 	free(o.after_close);
 	return rc;
