@@ -43,6 +43,9 @@ struct srecv_opts {
 	char *host; /* owned: without brackets */
 	char *port; /* owned: "1".."65535" (normalised) or a service name */
 	struct reach *reach; /* owned: --resolve and --connect-to rules (reach.h) */
+	/* borrowed: --proxy URL ("" = none, not even ALL_PROXY), --noproxy
+	 * LIST; NULL when not given (proxy.h chooses, the environment too) */
+	const char *proxy, *noproxy;
 	int help, version;
 };
 
