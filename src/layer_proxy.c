@@ -200,10 +200,12 @@ static sr_io http_status(struct proxy_layer *p)
 		p->state = ST_OPEN;
 		return SR_IO_OK;
 	}
-	if (code == 407 && p->px->user == NULL)
+	/* 407 is the proxy's own "who are you" (RFC 9110 15.5.8); some
+	 * (tinyproxy) answer wrong credentials with 401. */
+	if ((code == 407 || code == 401) && p->px->user == NULL)
 		return fail(p, SRECV_ECONNECT, "requires authentication: %d%s%s (no user name and "
 			    "password in the proxy URL)", code, *reason ? " " : "", reason);
-	if (code == 407)
+	if (code == 407 || code == 401)
 		return fail(p, SRECV_ECONNECT, "authentication failed: %d%s%s (user name or "
 			    "password refused)", code, *reason ? " " : "", reason);
 	return fail(p, SRECV_ECONNECT, "refused CONNECT to %s: %d%s%s", p->target, code,
