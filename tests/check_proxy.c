@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -525,11 +526,16 @@ START_TEST(proxy_garbage)
 }
 END_TEST
 
-/* A proxy that accepts and never answers: 7 within --connect-timeout. */
+/* A proxy that accepts and never answers, and one whose accept queue is
+ * full (SYNs dropped: black-holed): 7 within --connect-timeout, saying
+ * which part of the way took too long. */
 START_TEST(proxy_stalls)
 {
 	struct fake f = {.stall = 1};
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t alen = sizeof(a);
 	srt_result r;
+	int lfd, fill[3], i;
 
 	fake_start(&f);
 	srt_runl(&r, NULL, "--proxy", fmt("http://127.0.0.1:%d", f.port), "--connect-timeout", "1",
@@ -540,6 +546,30 @@ START_TEST(proxy_stalls)
 	ck_assert_msg(r.secs < 3, "%.2f s", r.secs);
 	srt_result_free(&r);
 	fake_stop(&f);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(lfd, 0), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	for (i = 0; i < 3; i++) {
+		struct timeval tv = {0, 200000};
+
+		fill[i] = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fill[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		(void)connect(fill[i], (struct sockaddr *)&a, sizeof(a));
+	}
+	srt_runl(&r, NULL, "--proxy", fmt("socks5://127.0.0.1:%d", ntohs(a.sin_port)),
+		 "--connect-timeout", "0.5", "127.0.0.1:443", NULL);
+	ck_assert_int_eq(r.code, 7);
+	ck_assert_str_eq(r.err, fmt("srecv: timeout: connection to proxy 127.0.0.1:%d not "
+				    "established within 0.5 s (--connect-timeout)\n",
+				    ntohs(a.sin_port)));
+	ck_assert_msg(r.secs < 3, "%.2f s", r.secs);
+	srt_result_free(&r);
+	for (i = 0; i < 3; i++)
+		close(fill[i]);
+	close(lfd);
 }
 END_TEST
 
