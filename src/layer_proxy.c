@@ -181,7 +181,7 @@ static sr_io http_status(struct proxy_layer *p)
 	int code;
 
 	/* "HTTP/1.x NNN reason": the reason may be empty (RFC 9112 4). */
-	if (p->in_len < 12 || memcmp(s, "HTTP/1.", 7) != 0 || s[8] != ' ' ||
+	if (p->in_len < 13 || memcmp(s, "HTTP/1.", 7) != 0 || s[8] != ' ' ||
 	    s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' || s[11] < '0' || s[11] > '9' ||
 	    (s[12] != ' ' && s[12] != '\r' && s[12] != '\n'))
 		return fail(p, SRECV_ECONNECT, "is not an HTTP proxy: its answer to CONNECT has no "
