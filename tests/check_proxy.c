@@ -335,6 +335,26 @@ START_TEST(tinyproxy_refuses_port)
 }
 END_TEST
 
+/* An IPv6 target goes into CONNECT in brackets ("[::1]:PORT"). */
+START_TEST(tinyproxy_ipv6_target)
+{
+	srt_testd p, d;
+	srt_result r;
+
+	if (!srt_have_ipv6())
+		return;
+	tinyproxy(&p, 0, 0);
+	srt_testd_startl(&d, "--listen", "::1", "--send", "over v6\\n", NULL);
+	srt_runl(&r, NULL, "--proxy", fmt("http://127.0.0.1:%d", p.port),
+		 fmt("[::1]:%d", d.port), NULL);
+	ck_assert_msg(r.code == 0, "%s", r.err);
+	ck_assert_str_eq((char *)r.out, "over v6\n");
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+	srt_testd_stop(&p);
+}
+END_TEST
+
 /* --connect-to through a proxy: the proxy is asked for HOST2:PORT2, TLS
  * verifies HOST, and the record keeps HOST:PORT (curl's meaning). */
 START_TEST(tinyproxy_connect_to)
@@ -829,6 +849,7 @@ int main(void)
 	tcase_add_test(tc, tinyproxy_basic_auth);
 	tcase_add_test(tc, tinyproxy_refuses_port);
 	tcase_add_test(tc, tinyproxy_connect_to);
+	tcase_add_test(tc, tinyproxy_ipv6_target);
 	tcase_add_test(tc, dante_socks5_and_socks5h);
 	tcase_add_test(tc, dante_resolve_and_refused);
 	tcase_add_test(tc, dante_username_auth);
