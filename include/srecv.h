@@ -294,6 +294,15 @@ typedef struct srecv_info {
 	uint64_t batch_starts;
 	/* 1 once a TCP connection to address was established. */
 	int connected;
+	/* Added in 1.1: the proxy the connection went through
+	 * (srecv_config_set_proxy), as "http://127.0.0.1:3128",
+	 * "socks5h://[::1]:1080": scheme, host and port, never credentials;
+	 * NULL when none. address is then the proxy's. */
+	const char *proxy;
+	/* Added in 1.1: how long the proxy took to open the tunnel (its
+	 * handshake, from the TCP connection to its success), or how long it
+	 * tried before failing; < 0 when no proxy exchange ran. */
+	double tunnel_ms;
 } srecv_info;
 
 /* Never NULL; fields fill in as the connection progresses. For a NULL c, a
@@ -470,6 +479,29 @@ SRECV_API srecv_status srecv_config_set_total_timeout(srecv_config *cfg, long ms
  * srecv_config_set_ca_file(3)).
  */
 SRECV_API srecv_status srecv_config_set_min_days(srecv_config *cfg, int days);
+
+/* ---------------------------------------------------------------------- */
+/* Added in 1.1: proxies */
+
+/*
+ * Connect through a proxy: url is "http://[USER:PASS@]HOST:PORT" (an HTTP
+ * CONNECT tunnel, Basic authentication), "socks5://..." (SOCKS5, the
+ * target's name resolved here, by the config's family and resolver) or
+ * "socks5h://..." (the name sent to the proxy, which resolves it). HOST
+ * is a name or an IP literal (IPv6 in brackets); PORT defaults to 1080; a
+ * URL without "scheme://" is http. USER and PASS may be percent-encoded
+ * ("p%40ss"); they are copied, never shown in any message or srecv_info,
+ * and wiped when replaced or freed. NULL or "" = no proxy (the default).
+ * A bad URL is SRECV_EUSAGE with the reason in srecv_config_error() (which
+ * never repeats the credentials). The library never reads proxy
+ * environment variables: that is the program's choice. The proxy is
+ * dialled like any host (resolution, Happy Eyeballs, the connect
+ * deadline); its exchange runs under the connect deadline too, also in
+ * non-blocking mode; TLS then runs through the tunnel and verifies the
+ * target's name (srecv_connect's host or the servername), never the
+ * proxy's. srecv_connect_socket refuses a config with a proxy.
+ */
+SRECV_API srecv_status srecv_config_set_proxy(srecv_config *cfg, const char *url);
 
 #ifdef __cplusplus
 }

@@ -42,6 +42,7 @@ void srecv_config_free(srecv_config *cfg)
 	pthread_mutex_destroy(&cfg->lock);
 	free(cfg->servername);
 	free(cfg->pins);
+	sr_proxy_free(cfg->proxy); /* wipes the credentials */
 	free(cfg);
 }
 

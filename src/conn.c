@@ -46,6 +46,7 @@ srecv_conn *srecv_conn_new(const srecv_config *cfg)
 	c->fd = -1;
 	c->info.tls = cfg->tls;
 	c->info.resolve_ms = c->info.connect_ms = c->info.handshake_ms = -1;
+	c->info.tunnel_ms = -1;
 	return c;
 }
 
@@ -85,7 +86,8 @@ void sr_conn_set_generic_io(srecv_conn *c, int on)
 const srecv_info *srecv_conn_info(const srecv_conn *c)
 {
 	/* For NULL: a record of nothing, rather than a crash in the caller. */
-	static const srecv_info none = {.resolve_ms = -1, .connect_ms = -1, .handshake_ms = -1};
+	static const srecv_info none = {.resolve_ms = -1, .connect_ms = -1, .handshake_ms = -1,
+					.tunnel_ms = -1};
 
 	return c ? &c->info : &none;
 }
@@ -109,8 +111,10 @@ static struct sr_layer *top(const srecv_conn *c)
 	return c->layers[c->nlayers - 1];
 }
 
-/* The socket layer, then the TLS layer when configured: name is what TLS
- * verifies. The stack owns fd when owned. */
+/* The socket layer, the proxy's tunnel when configured (srecv_connect
+ * only: srecv_connect_socket refuses a proxy), then the TLS layer when
+ * configured: name is what TLS verifies, the target's, never the proxy's.
+ * The stack owns fd when owned. */
 static srecv_status build_stack(srecv_conn *c, int fd, int owned, const char *name)
 {
 	struct sr_layer *l = sr_socket_layer_new(c, fd, owned);
@@ -122,6 +126,12 @@ static srecv_status build_stack(srecv_conn *c, int fd, int owned, const char *na
 	}
 	c->layers[c->nlayers++] = l;
 	c->fd = fd;
+	if (c->cfg->proxy != NULL) {
+		l = sr_proxy_layer_new(c, l);
+		if (l == NULL)
+			return c->status;
+		c->layers[c->nlayers++] = l;
+	}
 	if (c->cfg->tls) {
 		l = sr_tls_layer_new(c, l, name);
 		if (l == NULL)
@@ -156,6 +166,12 @@ static sr_io connect_step(srecv_conn *c)
 		if (r != SR_IO_OK)
 			return r;
 		c->ready++;
+		if (l->ops->flags & SR_LAYER_TUNNEL)
+			c->info.tunnel_ms = (sr_now_ns() - c->hs_start) / 1e6;
+		/* The next layer's step starts now: handshake_ms is the TLS
+		 * handshake's own time, not the tunnel's before it. */
+		if (c->ready < c->nlayers)
+			c->hs_start = sr_now_ns();
 	}
 	if (c->cfg->tls)
 		c->info.handshake_ms = (sr_now_ns() - c->hs_start) / 1e6;
@@ -277,7 +293,9 @@ static srecv_status connect_run(srecv_conn *c)
 		return SRECV_OK;
 	/* Failed: what was in flight is closed, the record says how far it got. */
 	sr_dial_end(c);
-	if (c->phase == SR_PH_LAYERS && c->cfg->tls)
+	if (c->phase == SR_PH_LAYERS && c->cfg->proxy && c->info.tunnel_ms < 0)
+		c->info.tunnel_ms = (sr_now_ns() - c->hs_start) / 1e6;
+	else if (c->phase == SR_PH_LAYERS && c->cfg->tls && c->ready + 1 == c->nlayers)
 		c->info.handshake_ms = (sr_now_ns() - c->hs_start) / 1e6;
 	return c->status != SRECV_OK ? c->status : SRECV_EINTERNAL;
 }
@@ -317,6 +335,8 @@ static srecv_status begin(srecv_conn *c)
 
 srecv_status srecv_connect(srecv_conn *c, const char *host, const char *port)
 {
+	srecv_status st;
+
 	if (c == NULL)
 		return SRECV_EUSAGE;
 	if (c->status != SRECV_OK)
@@ -329,12 +349,20 @@ srecv_status srecv_connect(srecv_conn *c, const char *host, const char *port)
 		return c->status;
 	c->info.host = sr_keep(c, host);
 	c->info.port = sr_keep(c, port);
-	if (c->info.host == NULL || c->info.port == NULL) {
+	if (c->cfg->proxy != NULL)
+		c->info.proxy = sr_keep(c, c->cfg->proxy->url);
+	if (c->info.host == NULL || c->info.port == NULL ||
+	    (c->cfg->proxy != NULL && c->info.proxy == NULL)) {
 		sr_seterr(c, SRECV_EINTERNAL, "internal error: out of memory");
 		return c->status;
 	}
-	/* Resolution is synchronous (getaddrinfo or the config's hook). */
-	if (sr_dial_start(c, host, port) != SRECV_OK)
+	/* Resolution is synchronous (getaddrinfo or the config's hook). With
+	 * a proxy the dial goes to it; the proxy layer asks it for host:port. */
+	if (c->cfg->proxy != NULL)
+		st = sr_dial_start(c, c->cfg->proxy->host, c->cfg->proxy->port);
+	else
+		st = sr_dial_start(c, host, port);
+	if (st != SRECV_OK)
 		return c->status;
 	c->phase = SR_PH_DIAL;
 	return connect_run(c);
@@ -386,6 +414,11 @@ srecv_status srecv_connect_socket(srecv_conn *c, int fd, const char *servername)
 		return connect_run(c);
 	if (fd < 0)
 		return sr_usage(c, "connect failed: no socket given");
+	/* The caller's socket is already connected somewhere: a tunnel
+	 * through the config's proxy would need a target it cannot name. */
+	if (c->cfg->proxy != NULL)
+		return sr_usage(c, "connect failed: the configuration has a proxy; connect "
+				   "with srecv_connect, or give a socket without one");
 	name = servername != NULL ? servername : c->cfg->servername;
 	if (name != NULL && *name == '\0')
 		return sr_usage(c, "connect failed: empty server name");

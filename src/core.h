@@ -33,6 +33,9 @@ struct sr_layer;
 /* The layer is the plain socket: a layer above may do its I/O on the fd
  * directly (sr_layer_fd) instead of through read/write (the TLS fast path). */
 #define SR_LAYER_IS_SOCKET 0x4
+/* The layer's connect step is a proxy's exchange (opening a tunnel):
+ * conn.c records its duration as info.tunnel_ms. */
+#define SR_LAYER_TUNNEL 0x8
 
 /*
  * One table per kind of layer. Contract for every op: never blocks, never

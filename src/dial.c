@@ -93,8 +93,9 @@ int sr_is_ip_literal(const char *s)
 	return sr_ip_canonical(s, NULL, 0);
 }
 
+/* what: "" for the target, "proxy " for the proxy's name (its words). */
 static srecv_status gai_resolve(srecv_conn *c, const char *host, const char *port,
-				struct sockaddr_storage *out, size_t *n)
+				struct sockaddr_storage *out, size_t *n, const char *what)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	int rc, fam = c->cfg->family;
@@ -111,7 +112,8 @@ static srecv_status gai_resolve(srecv_conn *c, const char *host, const char *por
 		return c->status;
 	}
 	if (rc != 0 && sr_is_ip_literal(host)) {
-		sr_seterr(c, SRECV_EUSAGE, "bad address '%s': not an IPv%d address", host, fam);
+		sr_seterr(c, SRECV_EUSAGE, "bad %saddress '%s': not an IPv%d address", what, host,
+			  fam);
 		return c->status;
 	}
 	if (rc == EAI_MEMORY) {
@@ -119,7 +121,7 @@ static srecv_status gai_resolve(srecv_conn *c, const char *host, const char *por
 		return c->status;
 	}
 	if (rc != 0) {
-		sr_seterr(c, SRECV_ERESOLVE, "cannot resolve '%s': %s", host,
+		sr_seterr(c, SRECV_ERESOLVE, "cannot resolve %s'%s': %s", what, host,
 			  rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return c->status;
 	}
@@ -134,19 +136,19 @@ static srecv_status gai_resolve(srecv_conn *c, const char *host, const char *por
 }
 
 static srecv_status resolve(srecv_conn *c, const char *host, const char *port,
-			    struct sockaddr_storage *out, size_t *n)
+			    struct sockaddr_storage *out, size_t *n, const char *what)
 {
 	const srecv_config *cfg = c->cfg;
 	srecv_status st;
 	size_t i, k = 0;
 
 	if (cfg->resolver == NULL)
-		return gai_resolve(c, host, port, out, n);
+		return gai_resolve(c, host, port, out, n, what);
 	*n = 0;
 	st = cfg->resolver(cfg->resolver_arg, host, port, cfg->family, out, MAX_ADDRS, n);
 	if (st != SRECV_OK || *n == 0) {
-		sr_seterr(c, st == SRECV_OK ? SRECV_ERESOLVE : st, "cannot resolve '%s': %s", host,
-			  "the resolver returned no address");
+		sr_seterr(c, st == SRECV_OK ? SRECV_ERESOLVE : st, "cannot resolve %s'%s': %s", what,
+			  host, "the resolver returned no address");
 		return c->status;
 	}
 	if (*n > MAX_ADDRS)
@@ -157,7 +159,7 @@ static srecv_status resolve(srecv_conn *c, const char *host, const char *port,
 			out[k++] = out[i];
 	*n = k;
 	if (k == 0) {
-		sr_seterr(c, SRECV_ERESOLVE, "cannot resolve '%s': no IPv%d address", host,
+		sr_seterr(c, SRECV_ERESOLVE, "cannot resolve %s'%s': no IPv%d address", what, host,
 			  cfg->family);
 		return c->status;
 	}
@@ -205,6 +207,21 @@ static int start(struct attempt *a, int *err)
 	return -1;
 }
 
+srecv_status sr_resolve(srecv_conn *c, const char *host, const char *port,
+			struct sockaddr_storage *out, size_t max, size_t *n)
+{
+	struct sockaddr_storage found[MAX_ADDRS];
+	size_t k = 0, i;
+
+	*n = 0;
+	if (resolve(c, host, port, found, &k, "") != SRECV_OK)
+		return c->status;
+	for (i = 0; i < k && i < max; i++)
+		out[i] = found[i];
+	*n = i;
+	return SRECV_OK;
+}
+
 srecv_status sr_dial_start(srecv_conn *c, const char *host, const char *port)
 {
 	struct sockaddr_storage found[MAX_ADDRS];
@@ -212,7 +229,8 @@ srecv_status sr_dial_start(srecv_conn *c, const char *host, const char *port)
 	int64_t t0 = sr_now_ns();
 	size_t n = 0;
 
-	if (resolve(c, host, port, found, &n) != SRECV_OK)
+	/* With a proxy the dial goes to it: its words name it. */
+	if (resolve(c, host, port, found, &n, c->cfg->proxy ? "proxy " : "") != SRECV_OK)
 		return c->status;
 	c->info.resolve_ms = ms_since(t0);
 	d = calloc(1, sizeof(*d));
@@ -299,8 +317,9 @@ sr_io sr_dial_step(srecv_conn *c, int *fd)
 			addr_string(ss, addr, sizeof(addr));
 			/* The port dialled, from the address: a resolver hook may
 			 * have sent the connection elsewhere than the port asked. */
-			sr_seterr(c, SRECV_ECONNECT, "connection failed: %s port %u: %s", addr,
-				  ss_port(ss), d->err ? sr_sock_strerror(d->err) : "no address to try");
+			sr_seterr(c, SRECV_ECONNECT, "connection failed: %s%s port %u: %s",
+				  c->cfg->proxy ? "proxy " : "", addr, ss_port(ss),
+				  d->err ? sr_sock_strerror(d->err) : "no address to try");
 			return SR_IO_ERR;
 		}
 		/* Which attempts finished: a zero-timeout poll never waits. */

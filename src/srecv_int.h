@@ -51,7 +51,22 @@ struct srecv_config {
 	struct sr_tls_config *tlscfg;
 	srecv_hint hint; /* srecv_config_hint: what the last failed setter suggests */
 	char err[SR_ERRLEN];
+	struct sr_proxy *proxy; /* owned (proxy_url.c): NULL = connect directly */
 };
+
+/* proxy_url.c: a proxy URL parsed by srecv_config_set_proxy. */
+enum sr_proxy_scheme { SR_PROXY_HTTP, SR_PROXY_SOCKS5, SR_PROXY_SOCKS5H };
+struct sr_proxy {
+	enum sr_proxy_scheme scheme;
+	char *host; /* owned: a name or an IP literal, without brackets */
+	char port[8]; /* "1".."65535" */
+	/* owned, percent-decoded, wiped when freed; NULL = none. At most 255
+	 * bytes each (RFC 1929's fields), no NUL. */
+	char *user, *pass;
+	char *url; /* owned: "scheme://host:port", no credentials (info.proxy) */
+	char *label; /* owned: "host:port" ("[::1]:1080") for messages */
+};
+void sr_proxy_free(struct sr_proxy *p);
 
 /* A monotonic point in time (ns) and what to say when it passes. */
 typedef struct sr_deadline {
@@ -192,6 +207,15 @@ sr_io sr_dial_step(srecv_conn *c, int *fd);
 size_t sr_dial_pollfds(const srecv_conn *c, struct pollfd *fds, size_t max);
 int64_t sr_dial_wake_at(const srecv_conn *c); /* 0 = no attempt due */
 void sr_dial_end(srecv_conn *c);
+
+/* dial.c: resolve host:port as the dial does (the config's family and
+ * resolver hook) into out[0..max), *n of them; the error set on failure. */
+srecv_status sr_resolve(srecv_conn *c, const char *host, const char *port,
+			struct sockaddr_storage *out, size_t max, size_t *n);
+
+/* layer_proxy.c: the tunnel through c->cfg->proxy to info.host:info.port
+ * (HTTP CONNECT or SOCKS5), over below. NULL with the error set. */
+struct sr_layer *sr_proxy_layer_new(srecv_conn *c, struct sr_layer *below);
 
 /* layer_socket.c: a failed socket call on the stream, 4 before any data,
  * 8 after. */

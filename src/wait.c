@@ -51,7 +51,15 @@ srecv_status sr_timeout_error(srecv_conn *c, const sr_deadline *dl)
 		hint = SRECV_HINT_IDLE_TIMEOUT;
 	if (c->status == SRECV_OK) /* like the error, the first one stays */
 		c->hint = hint;
-	if (strcmp(dl->what, "connect") == 0)
+	/* Through a proxy: which part of the way the deadline caught. */
+	if (strcmp(dl->what, "connect") == 0 && cfg->proxy && c->phase == SR_PH_DIAL)
+		sr_seterr(c, SRECV_ETIMEOUT,
+			  "timeout: connection to proxy %s not established within %.3g s",
+			  cfg->proxy->label, cfg->connect_ms / 1000.0);
+	else if (strcmp(dl->what, "connect") == 0 && cfg->proxy && c->info.tunnel_ms < 0)
+		sr_seterr(c, SRECV_ETIMEOUT, "timeout: proxy %s did not open the tunnel within %.3g s",
+			  cfg->proxy->label, cfg->connect_ms / 1000.0);
+	else if (strcmp(dl->what, "connect") == 0)
 		sr_seterr(c, SRECV_ETIMEOUT, "timeout: connection not established within %.3g s",
 			  cfg->connect_ms / 1000.0);
 	else if (strcmp(dl->what, "idle") == 0)

@@ -49,7 +49,7 @@ static const struct row rows[] = {
 			"unless stderr is a terminal; -q silences the rest\n"},
 	{{"--fail", "h:1"}, "srecv: unknown option '--fail': srecv does not read HTTP status "
 			    "codes; it fails on a connection, TLS or truncation error\n"},
-	{{"-x", "proxy:3128", "h:1"}, "srecv: unknown option '-x': proxies are not supported\n"},
+	{{"-x", "proxy:3128", "h:1"}, "srecv: unknown option '-x': use --proxy URL\n"},
 	{{"--resolve", "h:1", "h:1"}, "srecv: --resolve 'h:1': expected HOST:PORT:ADDR[,ADDR...]\n"},
 	{{"--resolve", "h:1:", "h:1"}, "srecv: --resolve 'h:1:': expected HOST:PORT:ADDR[,ADDR...]\n"},
 	{{"--resolve", "h:0:127.0.0.1", "h:1"},

@@ -304,6 +304,33 @@ START_TEST(record_plain_run)
 }
 END_TEST
 
+/* Through a proxy: "proxy" after address (scheme, host, port; the URL's
+ * brackets gone) and timings_ms "tunnel" after connect. */
+START_TEST(record_proxy_run)
+{
+	srecv_info in;
+	char *out;
+
+	memset(&in, 0, sizeof(in));
+	in.host = "example.net";
+	in.port = "443";
+	in.address = "::1";
+	in.connected = 1;
+	in.resolve_ms = 0.5;
+	in.connect_ms = 1;
+	in.handshake_ms = -1;
+	in.proxy = "socks5h://[::1]:1080";
+	in.tunnel_ms = 2.25;
+	out = record(&in, 0, "example.net", "443", 4, "proxy [::1]:1080 x", 9);
+	ck_assert_str_eq(out, "{\"host\":\"example.net\",\"port\":443,\"address\":\"::1\","
+			      "\"proxy\":{\"scheme\":\"socks5h\",\"host\":\"::1\",\"port\":1080},"
+			      "\"exit_code\":4,\"error\":\"proxy [::1]:1080 x\",\"bytes_received\":0,"
+			      "\"timings_ms\":{\"resolve\":0.500,\"connect\":1.000,\"tunnel\":2.250,"
+			      "\"handshake\":null,\"total\":9.000},\"tls\":null}\n");
+	free(out);
+}
+END_TEST
+
 START_TEST(record_tls_run)
 {
 	static const char *const san0[] = {"DNS:localhost", "IP:127.0.0.1", "IP:::1"};
@@ -431,6 +458,7 @@ int main(void)
 	tcase_add_test(rec, record_ports);
 	tcase_add_test(rec, record_plain_run);
 	tcase_add_test(rec, record_tls_run);
+	tcase_add_test(rec, record_proxy_run);
 	tcase_add_test(rec, verbose_lines_defused);
 	suite_add_tcase(s, esc);
 	suite_add_tcase(s, rec);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "proxy.h"
 #include "reach.h"
 #include "run.h"
 
@@ -217,11 +218,16 @@ static srecv_status transfer(struct run *r)
 	srecv_status st;
 	size_t want, n = 0;
 	int splice_ok = !r->o.tls && getenv("SRECV_NO_SPLICE") == NULL;
+	const char *host = r->o.host, *port = r->o.port, *source;
 
 	r->doing = "connecting";
 	if (r->o.verbose)
 		say_reach(r);
-	st = srecv_connect(r->conn, r->o.host, r->o.port);
+	/* Through a proxy, --connect-to names the target the proxy is asked
+	 * for (curl's meaning); TLS still verifies HOST (opts_apply). */
+	if (proxy_choose(&r->o, &source) != NULL)
+		r->proxied_to = reach_target(r->o.reach, r->o.host, r->o.port, &host, &port);
+	st = srecv_connect(r->conn, host, port);
 	if (st == SRECV_OK)
 		arm_hint(r);
 	run_connected(r);

@@ -46,6 +46,9 @@ struct srecv_opts {
 	/* TLS only: --save-chain FILE (borrowed), --min-days N (0 = off) */
 	const char *save_chain;
 	int min_days;
+	/* borrowed: --proxy URL ("" = none, not even ALL_PROXY), --noproxy
+	 * LIST; NULL when not given (proxy.h chooses, the environment too) */
+	const char *proxy, *noproxy;
 	int help, version;
 };
 

@@ -34,6 +34,7 @@ struct reach {
 	size_t nres;
 	struct connect_rule *cto;
 	size_t ncto;
+	int proxied; /* reach_set_proxied */
 };
 
 static struct reach *get(struct reach **r)
@@ -266,7 +267,10 @@ static srecv_status reach_resolve(void *arg, const char *host, const char *port,
 	size_t i;
 
 	*n = 0;
-	reach_target(r, host, port, &h2, &p2);
+	h2 = host;
+	p2 = port;
+	if (!r->proxied)
+		reach_target(r, host, port, &h2, &p2);
 	rule = pinned(r, h2, p2);
 	if (rule != NULL) {
 		in_port_t nport = htons((in_port_t)atoi(rule->port));
@@ -298,6 +302,12 @@ static srecv_status reach_resolve(void *arg, const char *host, const char *port,
 		}
 	freeaddrinfo(res);
 	return SRECV_OK;
+}
+
+void reach_set_proxied(struct reach *r, int on)
+{
+	if (r != NULL)
+		r->proxied = on != 0;
 }
 
 srecv_status reach_apply(struct reach *r, srecv_config *cfg)

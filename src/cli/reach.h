@@ -18,6 +18,11 @@ int reach_add_resolve(struct reach **r, const char *arg, char *err, size_t errle
 int reach_add_connect_to(struct reach **r, const char *arg, char *err, size_t errlen);
 void reach_free(struct reach *r);
 
+/* 1: the run goes through a proxy, so --connect-to rules pick the target
+ * the proxy is asked for (reach_target) and the hook, which then resolves
+ * the proxy's name (and socks5's target), applies only --resolve. */
+void reach_set_proxied(struct reach *r, int on);
+
 /* Install the resolver hook when there is any rule (r is borrowed by cfg). */
 srecv_status reach_apply(struct reach *r, srecv_config *cfg);
 

@@ -66,17 +66,42 @@ const srecv_cert_info **report_chain(const srecv_conn *c, size_t *count)
 	return v;
 }
 
+/* -v through a proxy: the dial went to the proxy (address is its), then
+ * the tunnel to HOST:PORT. */
+static void proxy_lines(FILE *f, const srecv_info *in)
+{
+	if (in->resolve_ms >= 0)
+		fprintf(f, "* Resolved the proxy in %.1f ms\n", in->resolve_ms);
+	if (in->address != NULL) {
+		fprintf(f, "* %s proxy %s (%s)", in->connected ? "Connected to" : "Could not connect to",
+			in->proxy, in->address);
+		if (in->connected && in->connect_ms >= 0)
+			fprintf(f, " in %.1f ms", in->connect_ms);
+		fputc('\n', f);
+	}
+	if (in->tunnel_ms >= 0) {
+		fputs("* Tunnel to ", f);
+		term_string(f, in->host ? in->host : "");
+		fprintf(f, " port %s through the proxy: %.1f ms\n", in->port ? in->port : "",
+			in->tunnel_ms);
+	}
+}
+
 void report_connection(FILE *f, const srecv_info *in, const srecv_cert_info *const *chain,
 		       size_t chain_len)
 {
 	size_t i;
 
-	if (in->resolve_ms >= 0) {
+	if (in->proxy != NULL) {
+		proxy_lines(f, in);
+	} else if (in->resolve_ms >= 0) {
 		fputs("* Resolved ", f);
 		term_string(f, in->host ? in->host : "");
 		fprintf(f, " in %.1f ms\n", in->resolve_ms);
 	}
-	if (in->address && !in->connected) {
+	if (in->proxy != NULL) {
+		/* said by proxy_lines */
+	} else if (in->address && !in->connected) {
 		fputs("* Could not connect to ", f);
 		term_string(f, in->host);
 		fprintf(f, " (%s) port %s\n", in->address, in->port ? in->port : "");
@@ -204,6 +229,34 @@ static void json_tls(FILE *f, const srecv_info *in, const srecv_cert_info *const
 	fputs("]}", f);
 }
 
+/* ,"proxy":{"scheme":..,"host":..,"port":N} from info.proxy, which is
+ * "scheme://host:port" ("[v6]:port"), never with credentials. */
+static void json_proxy(FILE *f, const char *url)
+{
+	const char *sep = strstr(url, "://"), *h, *colon;
+	char scheme[16], host[300];
+	size_t hl;
+
+	if (sep == NULL || (size_t)(sep - url) >= sizeof(scheme) ||
+	    (colon = strrchr(sep + 3, ':')) == NULL)
+		return;
+	snprintf(scheme, sizeof(scheme), "%.*s", (int)(sep - url), url);
+	h = sep + 3;
+	hl = (size_t)(colon - h);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)hl, h);
+	fputs(",\"proxy\":{\"scheme\":", f);
+	json_string(f, scheme);
+	fputs(",\"host\":", f);
+	json_string(f, host);
+	fputs(",\"port\":", f);
+	json_port(f, colon + 1);
+	fputc('}', f);
+}
+
 void report_json(FILE *f, const srecv_info *in, const srecv_cert_info *const *chain,
 		 size_t chain_len, int tls, const char *host, const char *port, int exit_code,
 		 const char *error, double total_ms)
@@ -216,6 +269,8 @@ void report_json(FILE *f, const srecv_info *in, const srecv_cert_info *const *ch
 	json_port(f, in && in->port ? in->port : port);
 	fputs(",\"address\":", f);
 	json_string(f, in ? in->address : NULL);
+	if (in != NULL && in->proxy != NULL)
+		json_proxy(f, in->proxy);
 	fprintf(f, ",\"exit_code\":%d,\"error\":", exit_code);
 	json_string(f, error && *error ? error : NULL);
 	fprintf(f, ",\"bytes_received\":%llu",
@@ -224,6 +279,10 @@ void report_json(FILE *f, const srecv_info *in, const srecv_cert_info *const *ch
 	json_ms(f, in ? in->resolve_ms : -1);
 	fputs(",\"connect\":", f);
 	json_ms(f, in ? in->connect_ms : -1);
+	if (in != NULL && in->proxy != NULL) {
+		fputs(",\"tunnel\":", f);
+		json_ms(f, in->tunnel_ms);
+	}
 	fputs(",\"handshake\":", f);
 	json_ms(f, in ? in->handshake_ms : -1);
 	fputs(",\"total\":", f);

@@ -285,8 +285,23 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 	return RUN_GO;
 }
 
+/* What -v and --info-json show: the library's record, except that with a
+ * proxy and --connect-to they keep HOST:PORT asked for, as without one. */
+static const srecv_info *shown_info(const struct run *r, srecv_info *copy)
+{
+	const srecv_info *in = r->conn ? srecv_conn_info(r->conn) : NULL;
+
+	if (in == NULL || !r->proxied_to)
+		return in;
+	*copy = *in;
+	copy->host = r->o.host;
+	copy->port = r->o.port;
+	return copy;
+}
+
 void run_connected(struct run *r)
 {
+	srecv_info copy;
 	const srecv_cert_info **chain;
 	char *out = NULL;
 	size_t len = 0, n;
@@ -300,7 +315,7 @@ void run_connected(struct run *r)
 	if (m == NULL)
 		return;
 	chain = report_chain(r->conn, &n);
-	report_connection(m, srecv_conn_info(r->conn), chain, n);
+	report_connection(m, shown_info(r, &copy), chain, n);
 	free(chain);
 	if (fclose(m) == 0)
 		fwrite(out, 1, len, stderr);
@@ -415,7 +430,8 @@ srecv_status run_spliced(struct run *r, srecv_status st, size_t n, int errnum)
  * -1 with errno when it could not be written. */
 static int write_info(struct run *r, int code)
 {
-	const srecv_info *in = r->conn ? srecv_conn_info(r->conn) : NULL;
+	srecv_info copy;
+	const srecv_info *in = shown_info(r, &copy);
 	double total_ms = (double)(progress_now_ns() - r->start_ns) / 1e6;
 	char *out = NULL;
 	size_t len = 0;

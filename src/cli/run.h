@@ -47,6 +47,9 @@ struct run {
 	int (*parsed)(struct run *r);
 	const char *doing; /* static: "receiving", ... for the --max-time line */
 	int quiet_fail; /* closed stdout pipe: exit 9 without a message */
+	/* main's: through a proxy, --connect-to changed the target the library
+	 * was given; -v and --info-json still show HOST:PORT asked for */
+	int proxied_to;
 	char err[1024]; /* "<what failed>: <why>" of the failure, "" none */
 	/* --save-chain FILE: created like -o's FILE before connecting,
 	 * written and renamed into place once the handshake is over */

@@ -1,10 +1,10 @@
 /*
  * fuzz_opts.c - libFuzzer target for srecv's command line (src/cli/opts.c)
- * and the pin-list setter it feeds. The input is an argv: NUL-separated
- * elements after a fixed argv[0]. The whole argv goes through opts_parse()
- * and opts_apply(); every element also goes through each sub-parser on its
- * own, because most mutations make opts_parse() stop at the first bad
- * option and would otherwise never reach the later parsers.
+ * and the pin-list and proxy setters it feeds. The input is an argv:
+ * NUL-separated elements after a fixed argv[0]. The whole argv goes through
+ * opts_parse() and opts_apply(); every element also goes through each
+ * sub-parser on its own, because most mutations make opts_parse() stop at
+ * the first bad option and would otherwise never reach the later parsers.
  *
  * Besides the sanitizers, each parser is checked against a property that
  * holds for any input: what a parser accepts, printed back in its canonical
@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "opts.h"
+#include "proxy.h"
 #include "srecv_int.h"
 
 #define MAX_ARGS 48
@@ -155,6 +156,33 @@ static void fuzz_setters(const char *s)
 	srecv_config_free(cfg);
 }
 
+/* A proxy URL: accepted, its credential-free form (info.proxy) holds no
+ * '@' and parses again to itself; refused, the reason is the setter's
+ * ("proxy URL: ..."). The NO_PROXY matcher takes any list. */
+static void fuzz_proxy(const char *s)
+{
+	srecv_config *cfg = srecv_config_new();
+	char url[600];
+
+	if (cfg == NULL)
+		abort();
+	if (srecv_config_set_proxy(cfg, s) == SRECV_OK && cfg->proxy != NULL) {
+		snprintf(url, sizeof(url), "%s", cfg->proxy->url);
+		check(strchr(url, '@') == NULL, "proxy URL shown without credentials", s);
+		check(srecv_config_set_proxy(cfg, url) == SRECV_OK && cfg->proxy != NULL &&
+			      strcmp(cfg->proxy->url, url) == 0,
+		      "proxy URL round trip", s);
+	} else if (cfg->proxy == NULL && *s != '\0') {
+		check(strncmp(srecv_config_error(cfg), "proxy URL: ", 11) == 0 ||
+			      strcmp(srecv_config_error(cfg), "out of memory") == 0,
+		      "proxy error in the setter's words", s);
+	}
+	(void)proxy_excluded(s, "www.example.net");
+	(void)proxy_excluded(s, "10.1.2.3");
+	(void)proxy_excluded("example.net,10.0.0.0/8,*", s);
+	srecv_config_free(cfg);
+}
+
 static void fuzz_argv(int argc, char **argv)
 {
 	struct srecv_opts o;
@@ -213,6 +241,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_unescape(argv[i]);
 		fuzz_pins(argv[i]);
 		fuzz_setters(argv[i]);
+		fuzz_proxy(argv[i]);
 	}
 	fuzz_argv(argc, argv);
 

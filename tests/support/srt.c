@@ -231,6 +231,10 @@ static pid_t start_srecv(const char *const *args, int in_fd, int out_fd, int err
 		dup2(err_fd, STDERR_FILENO);
 		/* The tests must not depend on the caller's environment. */
 		unsetenv("SSLKEYLOGFILE");
+		unsetenv("ALL_PROXY");
+		unsetenv("all_proxy");
+		unsetenv("NO_PROXY");
+		unsetenv("no_proxy");
 		for (i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
 		signal(SIGPIPE, SIG_DFL);
