@@ -30,6 +30,10 @@ struct sr_tls_config {
 	char *key_pass; /* owned; wiped with OPENSSL_cleanse when freed */
 	int pass_asked; /* a setter's key load asked for the passphrase */
 	int keylog_fd; /* owned: the key log, opened by its setter; -1 = none */
+	/* tls_session.c: SHA-256 of the trust settings (anchors and CRLs
+	 * loaded from files, the CA directory's name), made once when the
+	 * context is finished; part of every session's binding. */
+	unsigned char trust_digest[32];
 };
 
 /* Verification failure captured by the verify callback (first one wins). */
@@ -52,6 +56,14 @@ struct sr_tls_layer {
 	char peer_name[256]; /* name verified: servername or host */
 	int peer_is_ip;
 	struct sr_verify_fail vfail;
+	/* tls_session.c: what a saved session is bound to (host, port, name,
+	 * trust settings); whether the one set was offered; the handshake
+	 * finished and the peer passed every check (a session may be saved). */
+	unsigned char binding[32];
+	int offered, verified;
+	/* owned: on resumption, the chain our own re-verification built (the
+	 * handshake verified nothing); NULL otherwise. */
+	STACK_OF(X509) *resumed_chain;
 };
 
 /* The connection's TLS layer (c->tls), never NULL inside a TLS callback. */
@@ -91,5 +103,28 @@ struct sr_chain {
 /* Keep references to chain (peer first) as c's chain, unless it has one. */
 void sr_keep_chain(srecv_conn *c, STACK_OF(X509) *chain);
 int sr_spki_pin(X509 *x, char *out, size_t outlen); /* "sha256//BASE64" */
+
+/* tls_session.c */
+/* Under the config's lock, as the context is finished: t->trust_digest. */
+void sr_session_trust_digest(struct sr_tls_config *t, const char *ca_path);
+/* At the TLS layer's making: the binding, and the session offered when
+ * srecv_conn_set_session's matches it (else none, silently). */
+void sr_session_offer(srecv_conn *c, struct sr_tls_layer *t);
+/* After a handshake that resumed: verify the session's certificates again
+ * as a full handshake would (trust, names, dates, now). SRECV_OK or the
+ * EVERIFY error set. */
+srecv_status sr_session_reverify(srecv_conn *c, struct sr_tls_layer *t);
+/* The chain the peer was verified with, leaf first, anchor last (either
+ * the handshake's or the re-verification's); NULL when none. */
+STACK_OF(X509) *sr_verified_chain(const srecv_conn *c);
+
+/* tls_ocsp.c: ask for the status (at the layer's making); check what was
+ * stapled (after the chain verified). SRECV_OK or the EVERIFY error. */
+void sr_ocsp_request(srecv_conn *c, struct sr_tls_layer *t);
+srecv_status sr_ocsp_check(srecv_conn *c, struct sr_tls_layer *t);
+
+/* tls_strict.c: the --strict profile over the verified chain. SRECV_OK or
+ * the EVERIFY error naming the rule. */
+srecv_status sr_strict_check(srecv_conn *c, struct sr_tls_layer *t);
 
 #endif /* SRECV_TLS_H */

@@ -70,6 +70,12 @@ const char opts_usage[] =
 	"  --keylog FILE           append TLS secrets (NSS format; also SSLKEYLOGFILE)\n"
 	"                          to a new 0600 file or one only you can read\n"
 	"  --allow-truncation      accept a TLS stream ending without close_notify\n"
+	"  --session FILE          resume the TLS session saved in FILE (same host,\n"
+	"                          port, name and trust), then save the new one there\n"
+	"                          (a secret: a 0600 file only you can read)\n"
+	"  --ocsp-stapling MODE    ask for the server's stapled OCSP status: check\n"
+	"                          (revoked or invalid fails) or require (none fails)\n"
+	"  --strict                web-PKI certificate profile on top of the checks\n"
 	"\n"
 	"Other\n"
 	"  -h, --help              this help\n"
@@ -83,7 +89,8 @@ enum {
 	O_TLS = 256, O_CONNECT_TIMEOUT, O_IDLE_TIMEOUT, O_MAX_TIME, O_SEND, O_SEND_FILE,
 	O_MAX_BYTES, O_PROGRESS, O_NO_PROGRESS, O_INFO_JSON, O_CACERT, O_CAPATH, O_SERVERNAME,
 	O_PIN, O_CERT, O_KEY, O_TLS_MIN, O_TLS_MAX, O_CIPHERS, O_TLS13_CIPHERS, O_ALPN,
-	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO
+	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO,
+	O_SESSION, O_OCSP_STAPLING, O_STRICT
 };
 
 static const char shortopts[] = ":46o:vqkhV";
@@ -120,6 +127,9 @@ static const struct option longopts[] = {
 	{"pass", required_argument, NULL, O_PASS},
 	{"resolve", required_argument, NULL, O_RESOLVE},
 	{"connect-to", required_argument, NULL, O_CONNECT_TO},
+	{"session", required_argument, NULL, O_SESSION},
+	{"ocsp-stapling", required_argument, NULL, O_OCSP_STAPLING},
+	{"strict", no_argument, NULL, O_STRICT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -564,6 +574,7 @@ static const char *tls_only_name(int c)
 	case O_CACERT: case O_CAPATH: case O_SERVERNAME: case O_PIN: case O_CERT: case O_KEY:
 	case O_TLS_MIN: case O_TLS_MAX: case O_CIPHERS: case O_TLS13_CIPHERS: case O_ALPN:
 	case O_CRLFILE: case O_KEYLOG: case O_ALLOW_TRUNCATION: case 'k': case O_PASS:
+	case O_SESSION: case O_OCSP_STAPLING: case O_STRICT:
 		return long_name(c);
 	default:
 		return NULL;
@@ -630,6 +641,20 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 		break;
 	case O_RESOLVE: return reach_add_resolve(&o->reach, arg, err, errlen);
 	case O_CONNECT_TO: return reach_add_connect_to(&o->reach, arg, err, errlen);
+	case O_SESSION:
+		if (*arg == '\0')
+			return fail(err, errlen, "--session: empty file name");
+		o->session = arg;
+		break;
+	case O_OCSP_STAPLING:
+		if (strcmp(arg, "check") == 0)
+			o->ocsp = SRECV_OCSP_CHECK;
+		else if (strcmp(arg, "require") == 0)
+			o->ocsp = SRECV_OCSP_REQUIRE;
+		else
+			return fail(err, errlen, "--ocsp-stapling: '%s' is not check or require", arg);
+		break;
+	case O_STRICT: o->strict = 1; break;
 	case 'h': o->help = 1; break;
 	case 'V': o->version = 1; break;
 	default:
@@ -801,6 +826,10 @@ srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg, const cha
 		TRY("--crlfile", srecv_config_set_crl_file(cfg, o->crlfile));
 	if (keylog)
 		TRY(NULL, srecv_config_set_keylog_file(cfg, keylog));
+	if (o->ocsp != SRECV_OCSP_OFF)
+		TRY("--ocsp-stapling", srecv_config_set_ocsp_stapling(cfg, o->ocsp));
+	if (o->strict)
+		TRY("--strict", srecv_config_set_strict(cfg, 1));
 #undef TRY
 	*flag = NULL;
 	return SRECV_OK;
