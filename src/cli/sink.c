@@ -243,7 +243,10 @@ int sink_open_secret(struct sink *s, const char *path, char *err, size_t errlen)
 {
 	if (path == NULL)
 		return fail(err, errlen, "cannot write", "standard output", EINVAL);
-	return open_mode(s, path, 0600, err, errlen);
+	int rc = open_mode(s, path, 0600, err, errlen);
+
+	s->no_sync = 1;
+	return rc;
 }
 
 int sink_part_is_unique(const struct sink *s)
@@ -325,7 +328,7 @@ int sink_commit(struct sink *s, char *err, size_t errlen)
 	 * rename does (a crash must not leave an empty FILE), and fsync
 	 * reports deferred write errors (NFS, quota) while .part can still be
 	 * kept. */
-	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+	if (!s->no_sync && fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
 		return fail(err, errlen, "write failed on", s->part, errno);
 	/* Only the file we wrote goes into place: the lock (held until the
 	 * close below) keeps other runs off the name, this check the rest. */

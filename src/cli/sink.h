@@ -23,6 +23,9 @@ struct sink {
 	ino_t ino;
 	uint64_t written; /* bytes written so far */
 	mode_t mode; /* of a new .part file: 0666 (less the umask); sink_open_secret 0600 */
+	/* sink_open_secret: no fsync before the rename (a cache whose loss after
+	 * a crash costs one full handshake is not worth a disk flush per run) */
+	int no_sync;
 	/* borrowed, may be NULL: when set (non-zero) an EINTR ends sink_write */
 	const volatile sig_atomic_t *interrupted;
 };
