@@ -288,8 +288,9 @@ typedef struct srecv_info {
 	 * srecv_conn_set_session (the certificates were verified again). */
 	int resumed;
 	/* Added in 1.1: the stapled OCSP status (srecv_config_set_ocsp_stapling):
-	 * "good", "revoked", "unknown", "none" (nothing stapled); NULL when not
-	 * asked for or before the handshake. */
+	 * "good", "revoked", "unknown", "none" (nothing stapled), "invalid" (a
+	 * response that failed a check); NULL when not asked for or before the
+	 * handshake. */
 	const char *ocsp;
 } srecv_info;
 

@@ -104,6 +104,23 @@ CADIR=db-int run ca -config "$recipes/ca.cnf" -gencrl -cert int.crt -keyfile int
 CADIR=db-ca run ca -config "$recipes/ca.cnf" -gencrl -cert ca.crt -keyfile ca.key -out ca.crl
 cat ca.crl int.crl >crl.pem
 
+# OCSP stapling (--ocsp-stapling): responses about good.crt and revoked.crt
+# made by `openssl ocsp` from int's database (revoked.crt is revoked there),
+# for `openssl s_server -status_file`: signed by a delegated responder, by
+# int itself, by an unrelated CA, and one from an empty database (unknown).
+newkey ocsp ec
+sign ocsp int ocsp_responder "/O=srecv tests/CN=srecv Test OCSP Responder" "1 day ago" "30 days"
+: >empty-index.txt
+ocsp_resp() { # out index signer cert
+	run ocsp -index "$2" -CA int.crt -rsigner "$3.crt" -rkey "$3.key" -issuer int.crt \
+		-cert "$4.crt" -respout "$1" -ndays 1
+}
+ocsp_resp ocsp-good.der db-int/index.txt ocsp good
+ocsp_resp ocsp-good-by-int.der db-int/index.txt int good
+ocsp_resp ocsp-revoked.der db-int/index.txt ocsp revoked
+ocsp_resp ocsp-unknown.der empty-index.txt ocsp good
+ocsp_resp ocsp-wrong-issuer.der db-int/index.txt other-ca good
+
 # What a server sends: the leaf, then the certificates that lead to the root.
 for n in good expired notyet wronghost revoked rsa1024 sha1 cnonly dnsonly wildcard \
 	noserverauth ecdsa numeric hostile client; do
@@ -137,7 +154,7 @@ if openssl verify -CAfile ca.crt -untrusted int.crt expired.crt >"$tmp/v" 2>&1 |
 fi
 
 mkdir -p "$out"
-rm -f "$out"/*.crt "$out"/*.key "$out"/*.pem
-cp ./*.crt ./*.key ./*.pem "$out"/
+rm -f "$out"/*.crt "$out"/*.key "$out"/*.pem "$out"/*.der
+cp ./*.crt ./*.key ./*.pem ./*.der "$out"/
 chmod 600 "$out"/*.key
 echo "gen-certs.sh: $(ls ./*.crt | wc -l) certificates in $out"

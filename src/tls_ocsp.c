@@ -39,7 +39,8 @@ void sr_ocsp_request(srecv_conn *c, struct sr_tls_layer *t)
 		SSL_set_tlsext_status_type(t->ssl, TLSEXT_STATUSTYPE_ocsp);
 }
 
-/* The connection fails verification for the stapled status. */
+/* The connection fails verification for the stapled status: status is
+ * what srecv_info.ocsp says ("invalid": a response that failed a check). */
 static srecv_status fail(srecv_conn *c, const char *status, const char *fmt, ...)
 	SR_PRINTF(3, 4);
 static srecv_status fail(srecv_conn *c, const char *status, const char *fmt, ...)
@@ -50,8 +51,7 @@ static srecv_status fail(srecv_conn *c, const char *status, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	if (status != NULL)
-		c->info.ocsp = status;
+	c->info.ocsp = status;
 	c->info.verify = sr_keep(c, why);
 	sr_seterr(c, SRECV_EVERIFY, "certificate verification failed at depth 0: %s", why);
 	ERR_clear_error();
@@ -82,11 +82,11 @@ static srecv_status judge(srecv_conn *c, OCSP_BASICRESP *bs, X509 *leaf, X509 *i
 	 * and key and the leaf's serial number. */
 	if (id == NULL ||
 	    !OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisupd, &nextupd)) {
-		st = fail(c, NULL, "stapled OCSP response: not about the server's certificate");
+		st = fail(c, "invalid", "stapled OCSP response: not about the server's certificate");
 		goto out;
 	}
 	if (!OCSP_check_validity(thisupd, nextupd, OCSP_SKEW_SECONDS, -1)) {
-		st = fail(c, NULL, "stapled OCSP response: not current (this update %s, next "
+		st = fail(c, "invalid", "stapled OCSP response: not current (this update %s, next "
 			  "update %s)", when(thisupd, t1, sizeof(t1)),
 			  nextupd ? when(nextupd, t2, sizeof(t2)) : "none");
 		goto out;
@@ -134,25 +134,25 @@ srecv_status sr_ocsp_check(srecv_conn *c, struct sr_tls_layer *t)
 		return SRECV_OK;
 	}
 	if (chain == NULL || sk_X509_num(chain) < 1)
-		return fail(c, NULL, "stapled OCSP response: no verified chain to check it with");
+		return fail(c, "invalid", "stapled OCSP response: no verified chain to check it with");
 	leaf = sk_X509_value(chain, 0);
 	/* A self-issued leaf that is its own anchor is its own issuer. */
 	issuer = sk_X509_value(chain, sk_X509_num(chain) > 1 ? 1 : 0);
 	q = p;
 	resp = d2i_OCSP_RESPONSE(NULL, &q, len);
 	if (resp == NULL || q != p + len) {
-		st = fail(c, NULL, "stapled OCSP response: malformed (not a DER OCSPResponse)");
+		st = fail(c, "invalid", "stapled OCSP response: malformed (not a DER OCSPResponse)");
 		goto out;
 	}
 	rs = OCSP_response_status(resp);
 	if (rs != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-		st = fail(c, NULL, "stapled OCSP response: responder said %s",
+		st = fail(c, "invalid", "stapled OCSP response: responder said %s",
 			  OCSP_response_status_str(rs));
 		goto out;
 	}
 	bs = OCSP_response_get1_basic(resp);
 	if (bs == NULL) {
-		st = fail(c, NULL, "stapled OCSP response: malformed (no basic response)");
+		st = fail(c, "invalid", "stapled OCSP response: malformed (no basic response)");
 		goto out;
 	}
 	/* OCSP_basic_verify(3) with no flags: the signer (found among the
@@ -160,7 +160,7 @@ srecv_status sr_ocsp_check(srecv_conn *c, struct sr_tls_layer *t)
 	 * and be the leaf's issuer itself or a responder that issuer delegated
 	 * to (OCSP signing EKU); the signature must verify. */
 	if (OCSP_basic_verify(bs, chain, SSL_CTX_get_cert_store(SSL_get_SSL_CTX(t->ssl)), 0) <= 0) {
-		st = fail(c, NULL, "stapled OCSP response: not signed by the certificate's issuer "
+		st = fail(c, "invalid", "stapled OCSP response: not signed by the certificate's issuer "
 			  "or its responder (%s)", sr_ossl_reason("signature not valid"));
 		goto out;
 	}
