@@ -168,13 +168,72 @@ static int rule_ids(X509 *x, int depth, char *why, size_t len)
 	int ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0, critical = 0;
 
 	(void)depth;
-	if (X509_get0_authority_key_id(x) == NULL)
+	/* Any form of the extension (key id, or issuer name and serial). */
+	if (X509_get_ext_by_NID(x, NID_authority_key_identifier, -1) < 0)
 		snprintf(why, len, "no authorityKeyIdentifier");
 	else if (ca && X509_get0_subject_key_id(x) == NULL)
 		snprintf(why, len, "CA certificate without subjectKeyIdentifier");
 	else if (ca && (!has_ext_critical(x, NID_basic_constraints, &critical) || !critical))
 		snprintf(why, len, "CA certificate whose basicConstraints is not critical");
 	return why[0] != '\0';
+}
+
+/* The first failure of the X509_V_FLAG_X509_STRICT verification below the
+ * anchor (X509_verify_cert(3) goes on after each: the callback says 1). */
+struct strict_fail {
+	int err, depth;
+};
+
+static int x509_strict_cb(int ok, X509_STORE_CTX *v)
+{
+	struct strict_fail *f = X509_STORE_CTX_get_app_data(v);
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(v);
+	int depth = X509_STORE_CTX_get_error_depth(v);
+
+	/* The anchor is trusted as configured, whatever its form. */
+	if (ok || chain == NULL || depth >= sk_X509_num(chain) - 1)
+		return 1;
+	if (f->err == X509_V_OK) {
+		f->err = X509_STORE_CTX_get_error(v);
+		f->depth = depth;
+	}
+	return 1;
+}
+
+/* OpenSSL's own strict mode (X509_V_FLAG_X509_STRICT: RFC 5280 encoding
+ * and extension rules, x509_vfy.c), run again over the verified chain with
+ * the connection's parameters; failures at the anchor do not count. */
+static srecv_status x509_strict(srecv_conn *c, struct sr_tls_layer *t, STACK_OF(X509) *chain)
+{
+	X509_STORE_CTX *v = X509_STORE_CTX_new();
+	X509_VERIFY_PARAM *param;
+	struct strict_fail f = {X509_V_OK, 0};
+	int ran = 0;
+
+	if (v != NULL &&
+	    X509_STORE_CTX_init(v, SSL_CTX_get_cert_store(SSL_get_SSL_CTX(t->ssl)),
+				sk_X509_value(chain, 0), chain) &&
+	    X509_STORE_CTX_set_default(v, "ssl_server")) {
+		param = X509_STORE_CTX_get0_param(v);
+		X509_VERIFY_PARAM_set_auth_level(param, SSL_get_security_level(t->ssl));
+		X509_VERIFY_PARAM_set1(param, SSL_get0_param(t->ssl));
+		X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_X509_STRICT);
+		X509_STORE_CTX_set_app_data(v, &f);
+		X509_STORE_CTX_set_verify_cb(v, x509_strict_cb);
+		ran = X509_verify_cert(v) >= 0;
+	}
+	X509_STORE_CTX_free(v);
+	ERR_clear_error();
+	if (!ran) {
+		sr_seterr(c, SRECV_EINTERNAL, "internal error: cannot run the strict verification");
+		return c->status;
+	}
+	if (f.err == X509_V_OK)
+		return SRECV_OK;
+	c->info.verify = sr_keep(c, X509_verify_cert_error_string(f.err));
+	sr_seterr(c, SRECV_EVERIFY, "certificate verification failed at depth %d: strict: %s",
+		  f.depth, X509_verify_cert_error_string(f.err));
+	return c->status;
 }
 
 srecv_status sr_strict_check(srecv_conn *c, struct sr_tls_layer *t)
@@ -186,7 +245,6 @@ srecv_status sr_strict_check(srecv_conn *c, struct sr_tls_layer *t)
 	size_t r;
 	char why[256];
 
-	(void)t;
 	/* The last certificate is the trust anchor (a chain of one: the
 	 * server's own certificate is the anchor, nothing to judge). */
 	for (i = 0; i + 1 < n; i++) {
@@ -205,5 +263,5 @@ srecv_status sr_strict_check(srecv_conn *c, struct sr_tls_layer *t)
 		}
 	}
 	ERR_clear_error();
-	return SRECV_OK;
+	return n > 1 ? x509_strict(c, t, chain) : SRECV_OK;
 }
