@@ -501,8 +501,10 @@ SRECV_API srecv_status srecv_config_set_ocsp_stapling(srecv_config *cfg, srecv_o
 /*
  * on = 1: check the web-PKI profile on top of OpenSSL's verification, for
  * every certificate below the trust anchor (see srecv_config_set_strict(3)
- * for the rules); a certificate that breaks one fails with SRECV_EVERIFY
- * and the rule named in srecv_error(). Default 0.
+ * for the rules; OpenSSL's X509_V_FLAG_X509_STRICT among them); a
+ * certificate that breaks one fails with SRECV_EVERIFY and the rule named
+ * in srecv_error(). Not checked under srecv_config_insecure_noverify.
+ * Default 0.
  */
 SRECV_API srecv_status srecv_config_set_strict(srecv_config *cfg, int on);
 

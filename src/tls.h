@@ -1,8 +1,8 @@
 /*
  * tls.h - private to the TLS files (tls_config.c, tls_layer.c,
- * tls_verify.c, tls_ca_bundle.c): the OpenSSL half of a config, and the
- * functions they share. The only header that brings in OpenSSL; nothing
- * outside those files includes it.
+ * tls_verify.c, tls_ca_bundle.c, tls_session.c, tls_ocsp.c, tls_strict.c):
+ * the OpenSSL half of a config, and the functions they share. The only
+ * header that brings in OpenSSL; nothing outside those files includes it.
  */
 #ifndef SRECV_TLS_H
 #define SRECV_TLS_H
@@ -57,10 +57,10 @@ struct sr_tls_layer {
 	int peer_is_ip;
 	struct sr_verify_fail vfail;
 	/* tls_session.c: what a saved session is bound to (host, port, name,
-	 * trust settings); whether the one set was offered; the handshake
-	 * finished and the peer passed every check (a session may be saved). */
+	 * trust settings); the handshake finished and the peer passed every
+	 * check (only then may a session be saved). */
 	unsigned char binding[32];
-	int offered, verified;
+	int verified;
 	/* owned: on resumption, the chain our own re-verification built (the
 	 * handshake verified nothing); NULL otherwise. */
 	STACK_OF(X509) *resumed_chain;

@@ -239,8 +239,7 @@ void sr_session_offer(srecv_conn *c, struct sr_tls_layer *t)
 		return;
 	/* SSL_set_session(3): offered in the ClientHello; a server that
 	 * declines it makes this a full handshake (SSL_session_reused 0). */
-	if (SSL_set_session(t->ssl, s->sess))
-		t->offered = 1;
+	SSL_set_session(t->ssl, s->sess);
 	ERR_clear_error();
 }
 
