@@ -172,8 +172,10 @@ void sr_session_trust_digest(struct sr_tls_config *t, const char *ca_path)
 	hash_str(m, "srecv trust 1");
 	hash_int(m, t->trust_set);
 	hash_str(m, ca_path);
-	/* X509_STORE_get0_objects(3): the store's cache, not locked here:
-	 * the context is being finished, no connection uses it yet. */
+	/* X509_STORE_get0_objects(3): the store's own cache, read under its
+	 * lock (X509_STORE_lock(3)); OpenSSL 3.0 has no get1 snapshot. */
+	if (!X509_STORE_lock(store))
+		goto out;
 	objs = X509_STORE_get0_objects(store);
 	for (i = 0; objs != NULL && i < sk_X509_OBJECT_num(objs); i++) {
 		X509_OBJECT *o = sk_X509_OBJECT_value(objs, i);
@@ -191,6 +193,7 @@ void sr_session_trust_digest(struct sr_tls_config *t, const char *ca_path)
 		}
 		OPENSSL_free(der);
 	}
+	X509_STORE_unlock(store);
 	EVP_DigestFinal_ex(m, t->trust_digest, NULL);
 out:
 	EVP_MD_CTX_free(m);
