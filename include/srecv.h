@@ -303,6 +303,14 @@ typedef struct srecv_info {
 	 * handshake, from the TCP connection to its success), or how long it
 	 * tried before failing; < 0 when no proxy exchange ran. */
 	double tunnel_ms;
+	/* Added in 1.1: 1 when the TLS handshake resumed a session given with
+	 * srecv_conn_set_session (the certificates were verified again). */
+	int resumed;
+	/* Added in 1.1: the stapled OCSP status (srecv_config_set_ocsp_stapling):
+	 * "good", "revoked", "unknown", "none" (nothing stapled), "invalid" (a
+	 * response that failed a check); NULL when not asked for or before the
+	 * handshake. */
+	const char *ocsp;
 } srecv_info;
 
 /* Never NULL; fields fill in as the connection progresses. For a NULL c, a
@@ -502,6 +510,63 @@ SRECV_API srecv_status srecv_config_set_min_days(srecv_config *cfg, int days);
  * proxy's. srecv_connect_socket refuses a config with a proxy.
  */
 SRECV_API srecv_status srecv_config_set_proxy(srecv_config *cfg, const char *url);
+
+/* ---------------------------------------------------------------------- */
+/* Added in 1.1: sessions, OCSP, strict */
+
+/*
+ * Offer a TLS session saved by srecv_conn_session (from an earlier
+ * connection, maybe of another process) at the next srecv_connect, to
+ * skip the full handshake. Call before srecv_connect; the data is copied.
+ * The session is offered only when it was made for the same host, port,
+ * server name and trust settings (CA file contents, CA directory name,
+ * CRLs, pins, insecure_noverify, strict and OCSP settings): otherwise, or
+ * when the server declines it, a full handshake follows silently. A
+ * resumed connection has its certificates verified again (trust, names,
+ * dates, pins, strict) from the ones saved with the session; its OCSP
+ * status is "none" (nothing is stapled on resumption), so with
+ * SRECV_OCSP_REQUIRE no session is offered. srecv_conn_info's resumed
+ * says whether it was. SRECV_EUSAGE (the connection unchanged) for NULL,
+ * after srecv_connect, or data that is no saved session (the reason in
+ * srecv_error(); the connection stays usable).
+ */
+SRECV_API srecv_status srecv_conn_set_session(srecv_conn *c, const void *data, size_t len);
+/*
+ * The session to save for a later srecv_conn_set_session: a secret (it
+ * resumes the connection's keys), to be kept where only its owner reads
+ * it. Ask after receiving (TLS 1.3 servers send it after the handshake),
+ * before or after srecv_close. buf NULL: *len = the size needed. SRECV_OK
+ * with *len bytes in buf, or *len = 0 when there is none to save (not
+ * TLS, the handshake or a check failed, the server sent no ticket or
+ * session id); SRECV_EUSAGE with *len = the size needed when buf is too
+ * small, or for NULL arguments.
+ */
+SRECV_API srecv_status srecv_conn_session(const srecv_conn *c, void *buf, size_t *len);
+
+/* OCSP stapling modes (srecv_config_set_ocsp_stapling). */
+typedef enum srecv_ocsp_mode {
+	SRECV_OCSP_OFF = 0,     /* not asked (default) */
+	SRECV_OCSP_CHECK = 1,   /* asked; a stapled response is verified, none is fine */
+	SRECV_OCSP_REQUIRE = 2  /* asked; a good stapled response is required */
+} srecv_ocsp_mode;
+/*
+ * Ask the server for a stapled OCSP response (TLS status_request) and check
+ * it: signed by the leaf's issuer or a responder it delegated to, for the
+ * leaf's certificate id, current (thisUpdate/nextUpdate with 300 s of clock
+ * skew). Revoked, a response that fails these checks, or (REQUIRE) none at
+ * all fail the connection with SRECV_EVERIFY; "unknown" fails it under
+ * REQUIRE only. srecv_info.ocsp says what was found.
+ */
+SRECV_API srecv_status srecv_config_set_ocsp_stapling(srecv_config *cfg, srecv_ocsp_mode mode);
+/*
+ * on = 1: check the web-PKI profile on top of OpenSSL's verification, for
+ * every certificate below the trust anchor (see srecv_config_set_strict(3)
+ * for the rules; OpenSSL's X509_V_FLAG_X509_STRICT among them); a
+ * certificate that breaks one fails with SRECV_EVERIFY and the rule named
+ * in srecv_error(). Not checked under srecv_config_insecure_noverify.
+ * Default 0.
+ */
+SRECV_API srecv_status srecv_config_set_strict(srecv_config *cfg, int on);
 
 #ifdef __cplusplus
 }

@@ -228,6 +228,11 @@ build_cmd() { # section id port out
 	tls/srecv-file) CMD=(env SSL_CERT_FILE="$CA" "$SRECV" --tls "${null[@]}" "localhost:$port") ;;
 	tls/srecv-bundle) CMD=(env SSL_CERT_FILE="$W/bundle.pem" "$SRECV" --tls "${null[@]}" "localhost:$port") ;;
 	tls/srecv-dir) CMD=(env SSL_CERT_DIR="$W/capath" "$SRECV" --tls "${null[@]}" "localhost:$port") ;;
+	# Resumed handshakes: the loop's first connection is a full one that
+	# saves the session, each later one resumes it (and saves the next).
+	tls/srecv-session)
+		CMD=("$SRECV" --tls --cacert "$CA" --session "$W/bench.session" "${null[@]}"
+			"localhost:$port") ;;
 	tls/s_client)
 		CMD=(openssl s_client -quiet -verify_return_error -CAfile "$CA"
 			-connect "localhost:$port" -verify_hostname localhost) ;;
@@ -259,6 +264,7 @@ label() { # section id
 	tls/srecv-file) echo "srecv SSL_CERT_FILE=ca.crt" ;;
 	tls/srecv-bundle) echo "srecv SSL_CERT_FILE=sys+ca ($NSYS)" ;;
 	tls/srecv-dir) echo "srecv SSL_CERT_DIR=sys+ca ($NSYS)" ;;
+	tls/srecv-session) echo "srecv --cacert --session (resumed)" ;;
 	tls/s_client) echo "openssl s_client" ;;
 	tls/stunnel) echo "stunnel (inetd mode)" ;;
 	plain/nc) echo "nc -d (OpenBSD)" ;;
@@ -268,7 +274,7 @@ label() { # section id
 
 STREAM_RX=(tls/srecv tls/s_client tls/socat tls/ncat tls/stunnel
 	plain/srecv plain/socat plain/ncat plain/nc)
-CONN_RX=(tls/srecv tls/srecv-file tls/srecv-bundle tls/srecv-dir tls/s_client tls/socat
+CONN_RX=(tls/srecv tls/srecv-session tls/srecv-file tls/srecv-bundle tls/srecv-dir tls/s_client tls/socat
 	tls/ncat tls/stunnel plain/srecv plain/socat plain/ncat plain/nc)
 if [ "$HAVE_SYS" = 0 ]; then # no system bundle: those two rows would be the ca.crt one
 	keep=()

@@ -25,6 +25,12 @@ newkey() { # name [rsa1024|ec]
 	case ${2:-rsa} in
 	rsa1024) run genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$1.key" ;;
 	ec) run genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" ;;
+	k1) run genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 -out "$1.key" ;;
+	ed25519) run genpkey -algorithm ED25519 -out "$1.key" ;;
+	rsa2052) run genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2052 -out "$1.key" ;;
+	dsa)
+		run genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 -out "$1.param"
+		run genpkey -paramfile "$1.param" -out "$1.key" ;;
 	*) run genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1.key" ;;
 	esac
 }
@@ -104,6 +110,70 @@ CADIR=db-int run ca -config "$recipes/ca.cnf" -gencrl -cert int.crt -keyfile int
 CADIR=db-ca run ca -config "$recipes/ca.cnf" -gencrl -cert ca.crt -keyfile ca.key -out ca.crl
 cat ca.crl int.crl >crl.pem
 
+# OCSP stapling (--ocsp-stapling): responses about good.crt and revoked.crt
+# made by `openssl ocsp` from int's database (revoked.crt is revoked there),
+# for `openssl s_server -status_file`: signed by a delegated responder, by
+# int itself, by an unrelated CA, and one from an empty database (unknown).
+newkey ocsp ec
+sign ocsp int ocsp_responder "/O=srecv tests/CN=srecv Test OCSP Responder" "1 day ago" "30 days"
+: >empty-index.txt
+ocsp_resp() { # out index signer cert
+	run ocsp -index "$2" -CA int.crt -rsigner "$3.crt" -rkey "$3.key" -issuer int.crt \
+		-cert "$4.crt" -respout "$1" -ndays 1
+}
+ocsp_resp ocsp-good.der db-int/index.txt ocsp good
+ocsp_resp ocsp-good-by-int.der db-int/index.txt int good
+ocsp_resp ocsp-revoked.der db-int/index.txt ocsp revoked
+ocsp_resp ocsp-unknown.der empty-index.txt ocsp good
+ocsp_resp ocsp-wrong-issuer.der db-int/index.txt other-ca good
+
+# The strict profile (--strict): chains OpenSSL accepts that break one web-PKI
+# rule each, all named CN=localhost (a name of theirs); strictgood and
+# strictecdsa break none. Intermediates below the root for the key, key id
+# and basicConstraints rules of CAs.
+sleaf() { # name issuer ext [keytype]: a leaf for CN=localhost
+	newkey "$1" "${4:-rsa}"
+	sign "$1" "$2" "$3" "/O=srecv tests/CN=localhost" "1 day ago" "30 days"
+}
+sint() { # name ext keytype: an intermediate of the root
+	newkey "$1" "$3"
+	sign "$1" ca "$2" "/O=srecv tests/CN=srecv Test $1" "1 day ago" "3650 days"
+	newdb "$1"
+}
+sleaf strictgood int server
+sleaf strictecdsa int server ec
+sleaf strict-anyeku int strict_anyeku
+sleaf strict-noeku int strict_noeku
+sleaf strict-caleaf int strict_caleaf
+sleaf strict-nodigsig int strict_nodigsig
+sleaf strict-noaki int strict_noaki
+sleaf strict-ed25519 int server ed25519
+sleaf strict-rsa2052 int server rsa2052
+# A serial number of 21 octets (RFC 5280 allows 20).
+saved_serial=$(cat db-int/serial)
+echo "01$(openssl rand -hex 20)" >db-int/serial
+sleaf strict-serial21 int server
+echo "$saved_serial" >db-int/serial
+sint int-k1 intermediate k1
+sleaf strict-k1 int-k1 server
+sint int-dsa intermediate dsa
+sleaf strict-dsa int-dsa server
+sint int-noski strict_int_noski rsa
+sleaf strict-noski int-noski strict_aki_issuer
+sint int-bcnc strict_int_bcnc rsa
+sleaf strict-bcnc int-bcnc server
+sint int-noku strict_int_noku rsa
+sleaf strict-noku int-noku server
+# Under the self-signed anchor (CA:TRUE without keyUsage, which OpenSSL's
+# strict mode refuses in a CA): an anchor is not judged, so this passes.
+sleaf strict-anchorok selfsigned server
+cp strict-anchorok.crt strict-anchorok.chain.pem
+for n in strictgood strictecdsa strict-anyeku strict-noeku strict-caleaf strict-nodigsig \
+	strict-noaki strict-ed25519 strict-rsa2052 strict-serial21; do
+	cat "$n.crt" int.crt >"$n.chain.pem"
+done
+for n in k1 dsa noski bcnc noku; do cat "strict-$n.crt" "int-$n.crt" >"strict-$n.chain.pem"; done
+
 # What a server sends: the leaf, then the certificates that lead to the root.
 for n in good expired notyet wronghost revoked rsa1024 sha1 cnonly dnsonly wildcard \
 	noserverauth ecdsa numeric hostile client; do
@@ -144,7 +214,7 @@ if openssl verify -CAfile ca.crt -untrusted int.crt expired.crt >"$tmp/v" 2>&1 |
 fi
 
 mkdir -p "$out"
-rm -f "$out"/*.crt "$out"/*.key "$out"/*.pem "$out"/*.p12
-cp ./*.crt ./*.key ./*.pem ./*.p12 "$out"/
+rm -f "$out"/*.crt "$out"/*.key "$out"/*.pem "$out"/*.p12 "$out"/*.der
+cp ./*.crt ./*.key ./*.pem ./*.p12 ./*.der "$out"/
 chmod 600 "$out"/*.key "$out"/*.p12
 echo "gen-certs.sh: $(ls ./*.crt | wc -l) certificates in $out"

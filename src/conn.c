@@ -73,6 +73,7 @@ void srecv_conn_free(srecv_conn *c)
 		free(c->strings.v[i]);
 	free(c->strings.v);
 	sr_chain_free(c->chain);
+	sr_session_free(c->session);
 	srecv_config_free(c->cfg); /* our reference; the last one frees it */
 	free(c);
 }

@@ -52,6 +52,8 @@ struct srecv_config {
 	srecv_hint hint; /* srecv_config_hint: what the last failed setter suggests */
 	char err[SR_ERRLEN];
 	struct sr_proxy *proxy; /* owned (proxy_url.c): NULL = connect directly */
+	srecv_ocsp_mode ocsp_mode; /* tls_ocsp.c: stapled status asked and checked */
+	int strict; /* tls_strict.c: the web-PKI profile on top of OpenSSL's checks */
 };
 
 /* proxy_url.c: a proxy URL parsed by srecv_config_set_proxy. */
@@ -130,6 +132,7 @@ struct srecv_conn {
 	struct sr_chain *chain; /* owned (tls_verify.c): the peer's certificates */
 	struct sr_strings strings;
 	char addr[64];
+	struct sr_session *session; /* owned (tls_session.c): srecv_conn_set_session's */
 };
 
 /* err.c */
@@ -225,6 +228,10 @@ sr_io sr_sock_fail(srecv_conn *c, int err);
  * (the system trust store when no CA was given, the verify mode); then
  * every connection makes its SSL from it. The error is set on c. */
 srecv_status sr_tls_config_finish(srecv_conn *c);
+/* tls_session.c: frees what srecv_conn_set_session kept; accepts NULL. */
+struct sr_session;
+void sr_session_free(struct sr_session *s);
+
 /* tls_config.c: frees cfg->tlscfg (the config's last reference went). */
 void sr_tls_config_free(srecv_config *cfg);
 

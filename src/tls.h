@@ -1,8 +1,8 @@
 /*
  * tls.h - private to the TLS files (tls_config.c, tls_layer.c,
- * tls_verify.c, tls_ca_bundle.c): the OpenSSL half of a config, and the
- * functions they share. The only header that brings in OpenSSL; nothing
- * outside those files includes it.
+ * tls_verify.c, tls_ca_bundle.c, tls_session.c, tls_ocsp.c, tls_strict.c):
+ * the OpenSSL half of a config, and the functions they share. The only
+ * header that brings in OpenSSL; nothing outside those files includes it.
  */
 #ifndef SRECV_TLS_H
 #define SRECV_TLS_H
@@ -31,6 +31,10 @@ struct sr_tls_config {
 	int pass_asked; /* a setter's key load asked for the passphrase */
 	int keylog_fd; /* owned: the key log, opened by its setter; -1 = none */
 	int min_days; /* srecv_config_set_min_days; 0 = no expiry limit */
+	/* tls_session.c: SHA-256 of the trust settings (anchors and CRLs
+	 * loaded from files, the CA directory's name), made once when the
+	 * context is finished; part of every session's binding. */
+	unsigned char trust_digest[32];
 };
 
 /* Verification failure captured by the verify callback (first one wins). */
@@ -53,6 +57,14 @@ struct sr_tls_layer {
 	char peer_name[256]; /* name verified: servername or host */
 	int peer_is_ip;
 	struct sr_verify_fail vfail;
+	/* tls_session.c: what a saved session is bound to (host, port, name,
+	 * trust settings); the handshake finished and the peer passed every
+	 * check (only then may a session be saved). */
+	unsigned char binding[32];
+	int verified;
+	/* owned: on resumption, the chain our own re-verification built (the
+	 * handshake verified nothing); NULL otherwise. */
+	STACK_OF(X509) *resumed_chain;
 };
 
 /* The connection's TLS layer (c->tls), never NULL inside a TLS callback. */
@@ -97,5 +109,28 @@ int sr_spki_pin(X509 *x, char *out, size_t outlen); /* "sha256//BASE64" */
  * certificate of the verified chain (the peer's, under insecure_noverify)
  * expires within the configured days; SRECV_OK otherwise. */
 srecv_status sr_check_min_days(srecv_conn *c, SSL *ssl);
+
+/* tls_session.c */
+/* Under the config's lock, as the context is finished: t->trust_digest. */
+void sr_session_trust_digest(struct sr_tls_config *t, const char *ca_path);
+/* At the TLS layer's making: the binding, and the session offered when
+ * srecv_conn_set_session's matches it (else none, silently). */
+void sr_session_offer(srecv_conn *c, struct sr_tls_layer *t);
+/* After a handshake that resumed: verify the session's certificates again
+ * as a full handshake would (trust, names, dates, now). SRECV_OK or the
+ * EVERIFY error set. */
+srecv_status sr_session_reverify(srecv_conn *c, struct sr_tls_layer *t);
+/* The chain the peer was verified with, leaf first, anchor last (either
+ * the handshake's or the re-verification's); NULL when none. */
+STACK_OF(X509) *sr_verified_chain(const srecv_conn *c);
+
+/* tls_ocsp.c: ask for the status (at the layer's making); check what was
+ * stapled (after the chain verified). SRECV_OK or the EVERIFY error. */
+void sr_ocsp_request(srecv_conn *c, struct sr_tls_layer *t);
+srecv_status sr_ocsp_check(srecv_conn *c, struct sr_tls_layer *t);
+
+/* tls_strict.c: the --strict profile over the verified chain. SRECV_OK or
+ * the EVERIFY error naming the rule. */
+srecv_status sr_strict_check(srecv_conn *c, struct sr_tls_layer *t);
 
 #endif /* SRECV_TLS_H */

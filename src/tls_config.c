@@ -760,6 +760,7 @@ static srecv_status finish(srecv_config *cfg, char *err, size_t len)
 	anchors = X509_STORE_get1_all_certs(SSL_CTX_get_cert_store(t->ctx));
 	cache_extensions(anchors);
 	sk_X509_pop_free(anchors, X509_free);
+	sr_session_trust_digest(t, t->ca_path); /* tls_session.c: what sessions bind to */
 	ERR_clear_error();
 	/* With insecure_noverify the callback still records what failed (for
 	 * -v and the record) but lets the handshake go on. */

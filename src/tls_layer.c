@@ -267,10 +267,13 @@ struct sr_layer *sr_tls_layer_new(srecv_conn *c, struct sr_layer *below, const c
 	SSL_set_info_callback(t->ssl, info_cb);
 	/* The callbacks find this layer through the connection. */
 	c->tls = t;
+	sr_ocsp_request(c, t);
 	/* No name: srecv_connect_socket under insecure_noverify (conn.c
 	 * refuses it otherwise). Nothing to send as SNI, nothing to bind. */
-	if (name == NULL)
+	if (name == NULL) {
+		sr_session_offer(c, t);
 		return &t->base;
+	}
 	/* An address in any form getaddrinfo reads ("127.1", "::1%lo") is
 	 * checked as the address it is, in canonical text (dial.c). */
 	t->peer_is_ip = sr_ip_canonical(name, t->peer_name, sizeof(t->peer_name));
@@ -296,6 +299,7 @@ struct sr_layer *sr_tls_layer_new(srecv_conn *c, struct sr_layer *below, const c
 		}
 		c->info.sni = sr_keep(c, name);
 	}
+	sr_session_offer(c, t); /* once the name to bind is known */
 	return &t->base;
 }
 
@@ -451,6 +455,11 @@ static sr_io tls_connect(struct sr_layer *l)
 	if (r != 1)
 		return io_result(c, r, 1);
 	fill_session_info(c, t);
+	/* A resumed session skipped certificate verification in the
+	 * handshake: do it again now, from the certificates saved with it. */
+	c->info.resumed = SSL_session_reused(t->ssl);
+	if (c->info.resumed && sr_session_reverify(c, t) != SRECV_OK)
+		return SR_IO_ERR;
 	sr_keep_chain(c, SSL_get_peer_cert_chain(t->ssl));
 	c->info.verify = c->cfg->insecure ? "skipped (insecure_noverify)" : "ok";
 	leaf = SSL_get0_peer_certificate(t->ssl);
@@ -462,6 +471,12 @@ static sr_io tls_connect(struct sr_layer *l)
 	}
 	if (sr_check_pins(c, leaf) != SRECV_OK || sr_check_min_days(c, t->ssl) != SRECV_OK)
 		return SR_IO_ERR;
+	/* The profile and the stapled status judge a verified chain: with
+	 * insecure_noverify there is none. */
+	if (!c->cfg->insecure && ((c->cfg->strict && sr_strict_check(c, t) != SRECV_OK) ||
+				  sr_ocsp_check(c, t) != SRECV_OK))
+		return SR_IO_ERR;
+	t->verified = 1;
 	return SR_IO_OK;
 }
 
@@ -573,6 +588,7 @@ static void tls_destroy(struct sr_layer *l)
 	if (l->conn->tls == t)
 		l->conn->tls = NULL;
 	SSL_free(t->ssl);
+	sk_X509_pop_free(t->resumed_chain, X509_free);
 	BIO_meth_free(t->biometh); /* after the BIO, which SSL_free freed */
 	free(t);
 }

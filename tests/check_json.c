@@ -264,7 +264,8 @@ START_TEST(record_before_connecting)
 			      "\"resolve\":null,"
 			      "\"connect\":null,\"handshake\":null,\"total\":1.500},\"tls\":"
 			      "{\"version\":null,\"cipher\":null,\"alpn\":null,\"sni\":null,"
-			      "\"verify\":null,\"peer\":null,\"chain\":[]}}\n");
+			      "\"verify\":null,\"peer\":null,\"chain\":[],\"resumed\":false,"
+			      "\"ocsp\":null}}\n");
 	free(out);
 }
 END_TEST
@@ -369,6 +370,8 @@ START_TEST(record_tls_run)
 	in.alpn = NULL;
 	in.sni = "localhost";
 	in.verify = "ok";
+	in.resumed = 1;
+	in.ocsp = "good";
 	out = record_chain(&in, peer_chain, 2, 1, "x", "1", 6,
 			   "certificate verification failed at depth 1", 4);
 	ck_assert_str_eq(out,
@@ -386,11 +389,12 @@ START_TEST(record_tls_run)
 		"\"days_left\":29},"
 		"{\"subject\":\"CN=\\\"evil\\\"\\u000a\\u0001\\ufffd\",\"issuer\":"
 		"\"CN=srecv Test Root CA\",\"not_after\":\"2036-01-01T00:00:00Z\","
-		"\"days_left\":-3}]}}\n");
+		"\"days_left\":-3}],\"resumed\":true,\"ocsp\":\"good\"}}\n");
 	free(out);
 	/* a TLS run without a peer certificate: peer null, chain empty */
 	out = record(&in, 1, "x", "1", 5, "TLS handshake failed", 4);
-	ck_assert_ptr_nonnull(strstr(out, "\"peer\":null,\"chain\":[]}}\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\"peer\":null,\"chain\":[],\"resumed\":true,"
+					  "\"ocsp\":\"good\"}}\n"));
 	free(out);
 }
 END_TEST

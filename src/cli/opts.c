@@ -83,6 +83,12 @@ const char opts_usage[] =
 	"                          verification fails\n"
 	"  --min-days N            fail (exit 6) when a certificate of the verified\n"
 	"                          chain expires within N days\n"
+	"  --session FILE          resume the TLS session saved in FILE (same host,\n"
+	"                          port, name and trust), then save the new one there\n"
+	"                          (a secret: a 0600 file only you can read)\n"
+	"  --ocsp-stapling MODE    ask for the server's stapled OCSP status: check\n"
+	"                          (revoked or invalid fails) or require (none fails)\n"
+	"  --strict                web-PKI certificate profile on top of the checks\n"
 	"\n"
 	"Other\n"
 	"  -h, --help              this help\n"
@@ -97,7 +103,7 @@ enum {
 	O_MAX_BYTES, O_PROGRESS, O_NO_PROGRESS, O_INFO_JSON, O_CACERT, O_CAPATH, O_SERVERNAME,
 	O_PIN, O_CERT, O_KEY, O_TLS_MIN, O_TLS_MAX, O_CIPHERS, O_TLS13_CIPHERS, O_ALPN,
 	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO,
-	O_SAVE_CHAIN, O_MIN_DAYS, O_PROXY, O_NOPROXY
+	O_SAVE_CHAIN, O_MIN_DAYS, O_PROXY, O_NOPROXY, O_SESSION, O_OCSP_STAPLING, O_STRICT
 };
 
 static const char shortopts[] = ":46o:vqkhV";
@@ -138,6 +144,9 @@ static const struct option longopts[] = {
 	{"min-days", required_argument, NULL, O_MIN_DAYS},
 	{"proxy", required_argument, NULL, O_PROXY},
 	{"noproxy", required_argument, NULL, O_NOPROXY},
+	{"session", required_argument, NULL, O_SESSION},
+	{"ocsp-stapling", required_argument, NULL, O_OCSP_STAPLING},
+	{"strict", no_argument, NULL, O_STRICT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -582,6 +591,7 @@ static const char *tls_only_name(int c)
 	case O_TLS_MIN: case O_TLS_MAX: case O_CIPHERS: case O_TLS13_CIPHERS: case O_ALPN:
 	case O_CRLFILE: case O_KEYLOG: case O_ALLOW_TRUNCATION: case 'k': case O_PASS:
 	case O_SAVE_CHAIN: case O_MIN_DAYS:
+	case O_SESSION: case O_OCSP_STAPLING: case O_STRICT:
 		return long_name(c);
 	default:
 		return NULL;
@@ -671,6 +681,20 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 	case O_CONNECT_TO: return reach_add_connect_to(&o->reach, arg, err, errlen);
 	case O_PROXY: o->proxy = arg; break; /* checked by the library's setter */
 	case O_NOPROXY: o->noproxy = arg; break;
+	case O_SESSION:
+		if (*arg == '\0')
+			return fail(err, errlen, "--session: empty file name");
+		o->session = arg;
+		break;
+	case O_OCSP_STAPLING:
+		if (strcmp(arg, "check") == 0)
+			o->ocsp = SRECV_OCSP_CHECK;
+		else if (strcmp(arg, "require") == 0)
+			o->ocsp = SRECV_OCSP_REQUIRE;
+		else
+			return fail(err, errlen, "--ocsp-stapling: '%s' is not check or require", arg);
+		break;
+	case O_STRICT: o->strict = 1; break;
 	case 'h': o->help = 1; break;
 	case 'V': o->version = 1; break;
 	default:
@@ -853,6 +877,10 @@ srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg, const cha
 		TRY(NULL, srecv_config_set_keylog_file(cfg, keylog));
 	if (o->min_days)
 		TRY("--min-days", srecv_config_set_min_days(cfg, o->min_days));
+	if (o->ocsp != SRECV_OCSP_OFF)
+		TRY("--ocsp-stapling", srecv_config_set_ocsp_stapling(cfg, o->ocsp));
+	if (o->strict)
+		TRY("--strict", srecv_config_set_strict(cfg, 1));
 #undef TRY
 	*flag = NULL;
 	return SRECV_OK;

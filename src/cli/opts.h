@@ -40,6 +40,9 @@ struct srecv_opts {
 	const char *tls_min, *tls_max, *ciphers, *ciphers13, *alpn, *crlfile, *keylog;
 	const char *pass; /* borrowed: --pass SOURCE, read by the run (pass.h) */
 	int insecure, allow_truncation;
+	const char *session; /* borrowed: --session FILE (read and written by the run) */
+	srecv_ocsp_mode ocsp; /* --ocsp-stapling */
+	int strict;
 	char *host; /* owned: without brackets */
 	char *port; /* owned: "1".."65535" (normalised) or a service name */
 	struct reach *reach; /* owned: --resolve and --connect-to rules (reach.h) */

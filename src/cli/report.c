@@ -119,6 +119,7 @@ void report_connection(FILE *f, const srecv_info *in, const srecv_cert_info *con
 		fprintf(f, "* TLS handshake    %.1f ms\n", in->handshake_ms);
 	if (in->tls_version) {
 		line(f, "Protocol", in->tls_version);
+		line(f, "Resumed", in->resumed ? "yes (certificates verified again)" : "no");
 		line(f, "Cipher", in->cipher);
 		line(f, "Key exchange", in->group);
 		line(f, "ALPN", in->alpn);
@@ -126,6 +127,8 @@ void report_connection(FILE *f, const srecv_info *in, const srecv_cert_info *con
 	if (in->connected) {
 		line(f, "SNI", in->sni);
 		line(f, "Verification", verify_words(in->verify));
+		if (in->ocsp != NULL)
+			line(f, "OCSP status", in->ocsp);
 	}
 	for (i = 0; i < chain_len; i++)
 		cert_lines(f, i, chain[i]);
@@ -226,7 +229,10 @@ static void json_tls(FILE *f, const srecv_info *in, const srecv_cert_info *const
 			fputc(',', f);
 		json_cert(f, chain[i], 0);
 	}
-	fputs("]}", f);
+	/* Added in 1.1, after the fields of 1.0. */
+	fprintf(f, "],\"resumed\":%s,\"ocsp\":", in->resumed ? "true" : "false");
+	json_string(f, in->ocsp);
+	fputc('}', f);
 }
 
 /* ,"proxy":{"scheme":..,"host":..,"port":N} from info.proxy, which is

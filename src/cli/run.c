@@ -18,6 +18,7 @@
 #include "pass.h"
 #include "report.h"
 #include "run.h"
+#include "session.h"
 
 /* One line on stderr in one write, peer-chosen bytes made harmless:
  * "srecv: " prefix + the formatted text (through term_string). */
@@ -198,6 +199,56 @@ static srecv_status apply_pass(struct run *r)
 	return st;
 }
 
+/* --session FILE: the saved session is read (a file that is not safe to
+ * hold a secret is refused: exit 2) and FILE.part made, before connecting;
+ * a file holding no usable session only costs the resumption. */
+static int prepare_session(struct run *r)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char why[sizeof(r->err) - 32];
+	int rc = -1;
+
+	if (r->o.session == NULL || !r->o.tls)
+		return 0;
+	if (session_read(r->o.session, &data, &len, why, sizeof(why)) != 0 ||
+	    sink_open_secret(&r->session_sink, r->o.session, why, sizeof(why)) != 0) {
+		snprintf(r->err, sizeof(r->err), "--session: %s", why);
+		goto out;
+	}
+	r->session_sink_open = 1;
+	if (data != NULL && srecv_conn_set_session(r->conn, data, len) != SRECV_OK &&
+	    r->o.verbose)
+		say("--session: '%s' holds no session to resume (%s): full handshake",
+		    r->o.session, srecv_error(r->conn));
+	rc = 0;
+out:
+	session_data_free(data, len); /* the library keeps its own copy */
+	return rc;
+}
+
+/* After the transfer: the session to resume next time replaces FILE; when
+ * there is none (a failed handshake, no ticket), FILE stays as it was. */
+static void save_session(struct run *r)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	char why[512];
+
+	if (!r->session_sink_open)
+		return;
+	r->session_sink_open = 0;
+	if (srecv_conn_session(r->conn, NULL, &len) == SRECV_OK && len > 0 &&
+	    (data = malloc(len)) != NULL && srecv_conn_session(r->conn, data, &len) == SRECV_OK &&
+	    len > 0) {
+		if (session_write(&r->session_sink, data, len, why, sizeof(why)) != 0 && !r->o.quiet)
+			say("warning: --session: not saved: %s", why);
+	}
+	sink_abort(&r->session_sink); /* after a commit: nothing left to do */
+	sink_free(&r->session_sink);
+	session_data_free(data, len);
+}
+
 /* The option to change for what the library's error suggests, appended to
  * the error line (the library names no flags: srecv_conn_hint(3) for a
  * connection, srecv_config_hint for a setter). */
@@ -282,6 +333,9 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 	r->conn = srecv_conn_new(r->cfg);
 	if (r->conn == NULL)
 		return fail(r, SRECV_EINTERNAL, "internal error: out of memory");
+	r->doing = "opening --session";
+	if (prepare_session(r) != 0)
+		return run_finish(r, SRECV_EUSAGE);
 	return RUN_GO;
 }
 
@@ -547,6 +601,8 @@ int run_finish(struct run *r, srecv_status st)
 		st = SRECV_EOUTPUT;
 	}
 	code = (int)st;
+	if (sig == 0)
+		save_session(r);
 	if (sig != 0) {
 		/* Everything received is in the sink already: say so and leave. */
 		snprintf(r->err, sizeof(r->err), "interrupted by %s",
@@ -597,6 +653,11 @@ void run_free(struct run *r)
 		sink_free(&r->chain_sink);
 	}
 	r->chain_sink_open = 0;
+	if (r->session_sink_open) {
+		sink_abort(&r->session_sink); /* never saved: the temporary goes */
+		sink_free(&r->session_sink);
+	}
+	r->session_sink_open = 0;
 	if (r->send_fd > STDIN_FILENO)
 		close(r->send_fd);
 	r->send_fd = -1;

@@ -35,6 +35,8 @@ struct run {
 	struct sink info_sink; /* --info-json FILE: created like -o's FILE */
 	int info_sink_open;
 	int send_fd;  /* owned unless STDIN_FILENO; -1: no --send-file */
+	struct sink session_sink; /* --session FILE: the new session goes here */
+	int session_sink_open;
 	char *buf;    /* owned: RUN_BUF_SIZE bytes, allocated once */
 	uint64_t left; /* bytes --max-bytes still allows */
 	int64_t start_ns;

@@ -138,7 +138,7 @@ static int open_unique(struct sink *s, char *err, size_t errlen)
 		}
 		for (i = 0; i < 6; i++)
 			name[len + 1 + (size_t)i] = set[rnd[i] % (sizeof(set) - 1)];
-		fd = open(name, CREATE_FLAGS, 0666);
+		fd = open(name, CREATE_FLAGS, s->mode);
 		if (fd < 0 && errno == EEXIST)
 			continue;
 		if (fd < 0) {
@@ -166,7 +166,7 @@ static int open_unique(struct sink *s, char *err, size_t errlen)
 static int open_part(struct sink *s, char *err, size_t errlen)
 {
 	struct stat st;
-	int fd = open(s->part, CREATE_FLAGS, 0666);
+	int fd = open(s->part, CREATE_FLAGS, s->mode);
 
 	if (fd >= 0)
 		return claim(s, fd, s->part, 1) == 0 ? 0 : open_unique(s, err, errlen);
@@ -180,8 +180,9 @@ static int open_part(struct sink *s, char *err, size_t errlen)
 	fd = open(s->part, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || claim(s, fd, s->part, 0) != 0)
 		return open_unique(s, err, errlen);
+	/* A secret never sits in a file others may read, even for a moment. */
 	if (s->dev != st.st_dev || s->ino != st.st_ino || ftruncate(s->fd, 0) != 0 ||
-	    fcntl(s->fd, F_SETFL, 0) != 0) {
+	    fcntl(s->fd, F_SETFL, 0) != 0 || (s->mode == 0600 && fchmod(s->fd, 0600) != 0)) {
 		close(s->fd);
 		s->fd = -1;
 		return open_unique(s, err, errlen);
@@ -189,12 +190,13 @@ static int open_part(struct sink *s, char *err, size_t errlen)
 	return 0;
 }
 
-int sink_open(struct sink *s, const char *path, char *err, size_t errlen)
+static int open_mode(struct sink *s, const char *path, mode_t mode, char *err, size_t errlen)
 {
 	struct stat st;
 	int fl, exists;
 
 	memset(s, 0, sizeof(*s));
+	s->mode = mode;
 	s->fd = STDOUT_FILENO;
 	s->name = "standard output";
 	if (path == NULL) {
@@ -211,8 +213,11 @@ int sink_open(struct sink *s, const char *path, char *err, size_t errlen)
 	if (exists && S_ISDIR(st.st_mode))
 		return fail(err, errlen, "cannot write output", path, EISDIR);
 	if ((exists && !S_ISREG(st.st_mode)) || strncmp(path, "/dev/", 5) == 0 ||
-	    strncmp(path, "/proc/", 6) == 0)
+	    strncmp(path, "/proc/", 6) == 0) {
+		if (mode == 0600) /* a secret goes only into a file of ours */
+			return fail(err, errlen, "cannot write", path, EINVAL);
 		return open_direct(s, path, exists && S_ISREG(st.st_mode), err, errlen);
+	}
 	s->fd = -1;
 	s->path = strdup(path);
 	s->part = with_suffix(path, ".part");
@@ -227,6 +232,21 @@ int sink_open(struct sink *s, const char *path, char *err, size_t errlen)
 	}
 	s->name = s->part;
 	return 0;
+}
+
+int sink_open(struct sink *s, const char *path, char *err, size_t errlen)
+{
+	return open_mode(s, path, 0666, err, errlen);
+}
+
+int sink_open_secret(struct sink *s, const char *path, char *err, size_t errlen)
+{
+	if (path == NULL)
+		return fail(err, errlen, "cannot write", "standard output", EINVAL);
+	int rc = open_mode(s, path, 0600, err, errlen);
+
+	s->no_sync = 1;
+	return rc;
 }
 
 int sink_part_is_unique(const struct sink *s)
@@ -308,7 +328,7 @@ int sink_commit(struct sink *s, char *err, size_t errlen)
 	 * rename does (a crash must not leave an empty FILE), and fsync
 	 * reports deferred write errors (NFS, quota) while .part can still be
 	 * kept. */
-	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+	if (!s->no_sync && fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
 		return fail(err, errlen, "write failed on", s->part, errno);
 	/* Only the file we wrote goes into place: the lock (held until the
 	 * close below) keeps other runs off the name, this check the rest. */

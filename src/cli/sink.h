@@ -22,6 +22,10 @@ struct sink {
 	dev_t dev;  /* the .part file created or claimed (locked while fd is open) */
 	ino_t ino;
 	uint64_t written; /* bytes written so far */
+	mode_t mode; /* of a new .part file: 0666 (less the umask); sink_open_secret 0600 */
+	/* sink_open_secret: no fsync before the rename (a cache whose loss after
+	 * a crash costs one full handshake is not worth a disk flush per run) */
+	int no_sync;
 	/* borrowed, may be NULL: when set (non-zero) an EINTR ends sink_write */
 	const volatile sig_atomic_t *interrupted;
 };
@@ -36,6 +40,10 @@ void sink_reserve_std_fds(void);
  * nor one a running srecv holds; then a fresh path.XXXXXX.part instead.
  * 0, or -1 with err set ("cannot create output 'F.part': ...") and errno. */
 int sink_open(struct sink *s, const char *path, char *err, size_t errlen);
+/* The same for a file that holds a secret (--session): FILE.part is made
+ * 0600 (a reused one is chmod'ed so before a byte goes in), and a name that
+ * is not a regular file (a device, FIFO or /dev path) is refused. */
+int sink_open_secret(struct sink *s, const char *path, char *err, size_t errlen);
 /* 1 when s->part is a unique name, not FILE.part (for -v). */
 int sink_part_is_unique(const struct sink *s);
 /* Write all of buf, retrying short writes, EINTR and EAGAIN (waiting in
