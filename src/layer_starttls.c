@@ -117,11 +117,11 @@ static enum st_res send_line(struct st_layer *s, const char *text)
 static int get_line(struct st_layer *s, const char **line, size_t *n)
 {
 	unsigned char *start = s->buf + s->pos;
-	unsigned char *nl = memchr(start, '\n', s->len - s->pos);
-	size_t k;
+	size_t avail = s->len - s->pos, k;
+	unsigned char *nl = memchr(start, '\n', avail < LINE_MAX_BYTES ? avail : LINE_MAX_BYTES);
 
 	if (nl == NULL) {
-		if (s->len - s->pos >= LINE_MAX_BYTES) {
+		if (avail >= LINE_MAX_BYTES) {
 			sr_seterr(s->base.conn, SRECV_EHANDSHAKE,
 				  "STARTTLS failed: the server's line is longer than %d bytes",
 				  LINE_MAX_BYTES);
