@@ -237,7 +237,10 @@ static int ftp(struct conv *c)
 
 	if (faulty_greeting(c))
 		return broken_greeting(c, "220-");
-	if (say(c, "220-testd FTP server\r\n220 ready\r\n") || get_line(c, line, sizeof(line)))
+	/* A banner is free text: an escape sequence and a tab for the
+	 * client's -v to make harmless. */
+	if (say(c, "220-testd FTP \x1b[31mserver\x1b[0m\tready\r\n220 ready\r\n") ||
+	    get_line(c, line, sizeof(line)))
 		return -1;
 	if (c->fault == ST_FAULT_NOOFFER) {
 		(void)say(c, "500 AUTH not understood\r\n");
