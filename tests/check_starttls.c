@@ -162,6 +162,32 @@ START_TEST(preamble_is_bounded)
 }
 END_TEST
 
+START_TEST(broken_dialogue)
+{
+	srt_testd d;
+	srt_result r;
+
+	/* a close mid-line: what came is quoted */
+	expect_failure("smtp", "--starttls-close", 5,
+		       "STARTTLS failed: the server closed the connection after: 220-going away");
+	/* the wrong protocol's greeting */
+	srt_testd_startl(&d, GOOD, "--starttls", "pop3", NULL);
+	srt_runl(&r, NULL, "--starttls", "imap", CA, srt_addr("localhost", d.port), NULL);
+	ck_assert_int_eq(r.code, 5);
+	ck_assert_str_eq(r.err, "srecv: STARTTLS failed: unexpected reply: +OK testd POP3 ready\n");
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+	/* a plain TLS server: the ClientHello is never sent, the greeting
+	 * never comes */
+	srt_testd_startl(&d, GOOD, "--send", "x", NULL);
+	srt_runl(&r, NULL, "--starttls", "smtp", CA, "--connect-timeout", "0.5",
+		 srt_addr("localhost", d.port), NULL);
+	srt_assert_error(&r, 7, "timeout: connection not established within 0.5 s");
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+}
+END_TEST
+
 START_TEST(stalled_preamble_times_out)
 {
 	const char *const which[] = {"smtp", "xmpp", "ldap", "postgres"};
@@ -331,6 +357,10 @@ START_TEST(usage_unknown_protocol)
 	srt_runl(&r, NULL, "--starttls", "localhost:25", NULL);
 	ck_assert_int_eq(r.code, 2);
 	srt_result_free(&r);
+	srt_runl(&r, NULL, "--starttls", "", "localhost:25", NULL);
+	ck_assert_int_eq(r.code, 2);
+	ck_assert_str_eq(r.err, "srecv: --starttls: empty protocol name (see srecv --help)\n");
+	srt_result_free(&r);
 }
 END_TEST
 
@@ -490,6 +520,7 @@ int main(void)
 	tcase_add_test(tc, refusal_quotes_the_reply);
 	tcase_add_test(tc, not_offered_quotes_the_capabilities);
 	tcase_add_test(tc, preamble_is_bounded);
+	tcase_add_test(tc, broken_dialogue);
 	tcase_add_test(tc, stalled_preamble_times_out);
 	tcase_add_test(tc, bytes_after_go_ahead_reach_tls);
 	tcase_add_test(tc, verbose_shows_the_escaped_dialogue);
