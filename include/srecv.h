@@ -453,8 +453,8 @@ SRECV_API srecv_status srecv_config_set_total_timeout(srecv_config *cfg, long ms
  * Speak protocol's plaintext upgrade dialogue after the TCP connect and
  * before the TLS handshake: "smtp", "lmtp", "imap", "pop3", "ftp" (AUTH
  * TLS), "xmpp" (client stream, to= the server name), "postgres"
- * (SSLRequest), "ldap" (the StartTLS extended operation), "nntp", "sieve"
- * (any case). Implies TLS (srecv_config_set_tls(cfg, 1)); NULL or "" = none
+ * (SSLRequest), "ldap" (the StartTLS extended operation), "nntp", "sieve",
+ * "mysql" (SSLRequest after the server's greeting; MariaDB too) (any case). Implies TLS (srecv_config_set_tls(cfg, 1)); NULL or "" = none
  * (TLS stays as it is). Unknown -> SRECV_EUSAGE, srecv_config_error()
  * listing the known ones. A server that does not offer or refuses the
  * upgrade, or sends more before it than the bounds allow (4 KiB a line,

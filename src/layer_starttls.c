@@ -2,8 +2,10 @@
  * layer_starttls.c - the plaintext preamble before TLS (STARTTLS): one
  * layer between the socket (or a tunnel) and TLS whose connect step speaks
  * the protocol's upgrade dialogue, non-blocking, through the layer below;
- * afterwards read and write pass through. A table of protocols, each one
- * step function; bounded reading (a line, the whole preamble); no OpenSSL.
+ * afterwards read and write pass through. A table of protocols (line
+ * based, XMPP, and the binary PostgreSQL, LDAP and MySQL), each one step
+ * function; bounded reading (a line, a reply, the whole preamble); no
+ * OpenSSL.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -703,13 +705,84 @@ static enum st_res ldap_step(struct st_layer *s)
 	return ST_FAIL;
 }
 
+/* ---- MySQL and MariaDB (client/server protocol: Protocol::HandshakeV10,
+ * Protocol::SSLRequest) ---------------------------------------------------- */
+
+#define MYSQL_CLIENT_PROTOCOL_41 0x0200u
+#define MYSQL_CLIENT_SSL 0x0800u
+#define MYSQL_CLIENT_SECURE_CONNECTION 0x8000u
+
+static enum st_res mysql_step(struct st_layer *s)
+{
+	const unsigned char *p = s->buf + s->pos, *pl, *end, *nul;
+	size_t avail = s->len - s->pos, len;
+	unsigned caps, charset = 0x21; /* utf8_general_ci, if the server names none */
+	unsigned char req[36];
+	char text[QUOTE_MAX];
+
+	if (s->state == 2)
+		return ST_GO; /* the request is out: TLS follows, no answer comes */
+	/* One packet: int<3> length, int<1> sequence, the payload. */
+	if (avail < 4)
+		return ST_NEED;
+	len = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16;
+	if (4 + len > BUF_BYTES)
+		return unexpected(s, (const char *)p, 16);
+	if (avail < 4 + len)
+		return ST_NEED;
+	trace(s, 0, p, 4 + len);
+	s->pos += 4 + len;
+	pl = p + 4;
+	end = pl + len;
+	if (len >= 3 && pl[0] == 0xff) {
+		/* ERR_Packet: int<2> code, "#" and a state (protocol 4.1), text */
+		const unsigned char *msg = pl + 3;
+
+		if (msg < end && *msg == '#')
+			msg = msg + 6 <= end ? msg + 6 : end;
+		snprintf(text, sizeof(text), "STARTTLS failed: server error %u",
+			 (unsigned)(pl[1] | pl[2] << 8));
+		s->quote[0] = '\0';
+		quote_add(s, msg, (size_t)(end - msg));
+		sr_seterr(s->base.conn, SRECV_EHANDSHAKE, "%s: %s", text, s->quote);
+		return ST_FAIL;
+	}
+	/* protocol 10, the version (NUL-terminated), thread id (4), scramble
+	 * (8), a filler, the lower capability flags (2), the charset (1) */
+	if (len < 1 || pl[0] != 10 || (nul = memchr(pl + 1, 0, len - 1)) == NULL ||
+	    nul + 1 + 4 + 8 + 1 + 2 > end)
+		return unexpected(s, (const char *)p, 4 + len < 64 ? 4 + len : 64);
+	caps = (unsigned)nul[14] | (unsigned)nul[15] << 8;
+	if (nul + 17 <= end)
+		charset = nul[16];
+	if (!(caps & MYSQL_CLIENT_SSL)) {
+		s->quote[0] = '\0';
+		quote_add(s, pl + 1, (size_t)(nul - pl - 1));
+		sr_seterr(s->base.conn, SRECV_EHANDSHAKE,
+			  "server does not offer STARTTLS: MySQL %s without CLIENT_SSL", s->quote);
+		return ST_FAIL;
+	}
+	/* SSLRequest: a HandshakeResponse cut before the user name; the
+	 * sequence follows the greeting's. */
+	memset(req, 0, sizeof(req));
+	req[0] = 32;
+	req[3] = (unsigned char)(p[3] + 1);
+	caps = MYSQL_CLIENT_SSL | MYSQL_CLIENT_PROTOCOL_41 | MYSQL_CLIENT_SECURE_CONNECTION;
+	req[4] = (unsigned char)(caps & 0xff);
+	req[5] = (unsigned char)(caps >> 8);
+	req[11] = 0x01; /* max packet size 16 MiB, little-endian */
+	req[12] = (unsigned char)charset;
+	s->state = 2;
+	return send_raw(s, req, sizeof(req), 0);
+}
+
 /* ---- the table --------------------------------------------------------- */
 
 static const struct st_proto protos[] = {
 	{"smtp", smtp_step},	     {"lmtp", lmtp_step}, {"imap", imap_step},
 	{"pop3", pop3_step},	     {"ftp", ftp_step},	  {"xmpp", xmpp_step},
 	{"postgres", postgres_step}, {"ldap", ldap_step}, {"nntp", nntp_step},
-	{"sieve", sieve_step},
+	{"sieve", sieve_step},	     {"mysql", mysql_step},
 };
 #define NPROTOS (sizeof(protos) / sizeof(protos[0]))
 

@@ -23,7 +23,7 @@
 #define CA "--cacert", srt_cert("ca.crt")
 
 static const char *const protos[] = {"smtp", "lmtp", "imap", "pop3", "ftp",
-				     "xmpp", "postgres", "ldap", "nntp", "sieve"};
+				     "xmpp", "postgres", "ldap", "nntp", "sieve", "mysql"};
 #define NPROTOS (sizeof(protos) / sizeof(protos[0]))
 
 START_TEST(every_protocol_exact_bytes)
@@ -120,6 +120,9 @@ START_TEST(refusal_quotes_the_reply)
 		       "server refused STARTTLS: 580 Can not initiate TLS negotiation");
 	expect_failure("sieve", "--starttls-refuse", 5,
 		       "server refused STARTTLS: NO \"TLS not available\"");
+	/* MySQL cannot refuse once it offered: an error packet instead */
+	expect_failure("mysql", "--starttls-refuse", 5,
+		       "STARTTLS failed: server error 1130: Host is not allowed to connect");
 }
 END_TEST
 
@@ -140,6 +143,8 @@ START_TEST(not_offered_quotes_the_capabilities)
 		       "server does not offer STARTTLS: <stream:features><mechanisms "
 		       "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism>"
 		       "</mechanisms></stream:features>");
+	expect_failure("mysql", "--starttls-nooffer", 5,
+		       "server does not offer STARTTLS: MySQL 8.0.0-testd without CLIENT_SSL");
 }
 END_TEST
 
@@ -190,7 +195,7 @@ END_TEST
 
 START_TEST(stalled_preamble_times_out)
 {
-	const char *const which[] = {"smtp", "xmpp", "ldap", "postgres"};
+	const char *const which[] = {"smtp", "xmpp", "ldap", "postgres", "mysql"};
 	size_t i;
 
 	for (i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
@@ -214,7 +219,7 @@ END_TEST
  * read past the reply and dropped them would let the handshake succeed. */
 START_TEST(bytes_after_go_ahead_reach_tls)
 {
-	const char *const which[] = {"smtp", "postgres", "ldap", "xmpp"};
+	const char *const which[] = {"smtp", "postgres", "ldap", "xmpp", "mysql"};
 	size_t i;
 
 	for (i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
@@ -347,7 +352,7 @@ START_TEST(usage_unknown_protocol)
 	srt_runl(&r, NULL, "--starttls", "nope", "localhost:25", NULL);
 	ck_assert_int_eq(r.code, 2);
 	ck_assert_str_eq(r.err, "srecv: --starttls: unknown STARTTLS protocol 'nope' (known: smtp, "
-				"lmtp, imap, pop3, ftp, xmpp, postgres, ldap, nntp, sieve)\n");
+				"lmtp, imap, pop3, ftp, xmpp, postgres, ldap, nntp, sieve, mysql)\n");
 	srt_result_free(&r);
 	/* --starttls implies --tls: TLS-only options are accepted with it */
 	srt_runl(&r, NULL, "--starttls", "smtp", "--servername", "x", "--max-time", "0.001",
@@ -386,7 +391,7 @@ START_TEST(api_setter_and_trace)
 	ck_assert_int_eq(srecv_config_set_starttls(cfg, "nope"), SRECV_EUSAGE);
 	ck_assert_str_eq(srecv_config_error(cfg), "unknown STARTTLS protocol 'nope' (known: smtp, "
 						  "lmtp, imap, pop3, ftp, xmpp, postgres, ldap, "
-						  "nntp, sieve)");
+						  "nntp, sieve, mysql)");
 	ck_assert_int_eq(srecv_config_set_starttls(NULL, "smtp"), SRECV_EUSAGE);
 	ck_assert_int_eq(srecv_config_set_trace(NULL, trace_cb, NULL), SRECV_EUSAGE);
 	/* NULL and "" set none, and leave TLS as it was (off) */

@@ -30,7 +30,7 @@ const char opts_usage[] =
 	"  --tls                   use TLS (default: plain TCP)\n"
 	"  --starttls PROTO        upgrade a plaintext session to TLS first (implies\n"
 	"                          --tls): smtp, lmtp, imap, pop3, ftp, xmpp, postgres,\n"
-	"                          ldap, nntp or sieve\n"
+	"                          ldap, nntp, sieve or mysql\n"
 	"  -4, -6                  IPv4 / IPv6 addresses only\n"
 	"  --connect-timeout SEC   limit for connect, STARTTLS and TLS handshake\n"
 	"                          (default 30)\n"

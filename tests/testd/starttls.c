@@ -24,7 +24,7 @@ struct conv {
 };
 
 static const char *const protos[] = {"smtp", "lmtp", "imap", "pop3", "ftp",
-				     "xmpp", "postgres", "ldap", "nntp", "sieve"};
+				     "xmpp", "postgres", "ldap", "nntp", "sieve", "mysql"};
 
 int starttls_known(const char *proto)
 {
@@ -368,6 +368,53 @@ static int ldap(struct conv *c)
 	return put(c, buf, n);
 }
 
+/* MySQL: the HandshakeV10 greeting (CLIENT_SSL offered unless nooffer),
+ * then the client's 36-byte SSLRequest; --starttls-refuse sends an
+ * ERR_Packet instead of the greeting. */
+static int mysql(struct conv *c)
+{
+	static const unsigned char err[] = "\xff\x6a\x04#HY000Host is not allowed to connect";
+	unsigned char pkt[128], req[36];
+	size_t n = 4, i;
+	unsigned caps = c->fault == ST_FAULT_NOOFFER ? 0xf7ffu : 0xffffu;
+
+	if (c->fault == ST_FAULT_REFUSE) {
+		n = sizeof(err) - 1;
+		pkt[0] = (unsigned char)n, pkt[1] = pkt[2] = pkt[3] = 0;
+		memcpy(pkt + 4, err, n);
+		(void)put(c, pkt, 4 + n);
+		return hold(c);
+	}
+	pkt[n++] = 10;
+	memcpy(pkt + n, "8.0.0-testd", 12); /* with its NUL */
+	n += 12;
+	memcpy(pkt + n, "\x01\x00\x00\x00" "abcdefgh" "\x00", 13); /* id, scramble, filler */
+	n += 13;
+	pkt[n++] = (unsigned char)(caps & 0xff), pkt[n++] = (unsigned char)(caps >> 8);
+	pkt[n++] = 0x21;		      /* utf8_general_ci */
+	pkt[n++] = 0x02, pkt[n++] = 0x00; /* status: autocommit */
+	pkt[n++] = 0x00, pkt[n++] = 0x00; /* upper capabilities */
+	pkt[n++] = 21;			      /* scramble length */
+	memset(pkt + n, 0, 10);
+	n += 10;
+	memcpy(pkt + n, "ijklmnopqrst", 13);
+	n += 13;
+	pkt[0] = (unsigned char)(n - 4), pkt[1] = pkt[2] = pkt[3] = 0;
+	if (put(c, pkt, n) != 0)
+		return -1;
+	for (i = 0; i < sizeof(req); i++)
+		if (!get_byte(c, &req[i]))
+			return -1;
+	/* length 32, sequence 1, CLIENT_SSL set */
+	if (req[0] != 32 || req[3] != 1 || !(req[5] & 0x08))
+		return -1;
+	if (c->fault == ST_FAULT_STALL)
+		return hold(c);
+	if (c->inject_len > 0)
+		return put(c, c->inject, c->inject_len);
+	return 0;
+}
+
 int starttls_serve(int fd, const char *proto, int fault, const char *inject, size_t inject_len,
 		   const volatile sig_atomic_t *stop)
 {
@@ -389,5 +436,7 @@ int starttls_serve(int fd, const char *proto, int fault, const char *inject, siz
 		return xmpp(&c);
 	if (strcmp(proto, "postgres") == 0)
 		return postgres(&c);
+	if (strcmp(proto, "mysql") == 0)
+		return mysql(&c);
 	return ldap(&c);
 }

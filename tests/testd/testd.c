@@ -147,7 +147,7 @@ static void help(void)
 	      "                      sending, insist: wait for the client's answer\n"
 	      "\nSTARTTLS (with --tls: the plaintext dialogue, then TLS)\n"
 	      "  --starttls PROTO    smtp, lmtp, imap, pop3, ftp, xmpp, postgres, ldap,\n"
-	      "                      nntp or sieve\n"
+	      "                      nntp, sieve or mysql\n"
 	      "  --starttls-refuse   refuse the upgrade with the protocol's refusal\n"
 	      "  --starttls-nooffer  leave STARTTLS out of the capabilities\n"
 	      "  --starttls-endless  an endless greeting (continuation lines)\n"
