@@ -113,9 +113,10 @@ static struct sr_layer *top(const srecv_conn *c)
 }
 
 /* The socket layer, the proxy's tunnel when configured (srecv_connect
- * only: srecv_connect_socket refuses a proxy), then the TLS layer when
- * configured: name is what TLS verifies, the target's, never the proxy's.
- * The stack owns fd when owned. */
+ * only: srecv_connect_socket refuses a proxy), the STARTTLS dialogue when
+ * configured (with TLS), then the TLS layer when configured: name is what
+ * TLS verifies (and what XMPP's stream header names), the target's, never
+ * the proxy's. The stack owns fd when owned. */
 static srecv_status build_stack(srecv_conn *c, int fd, int owned, const char *name)
 {
 	struct sr_layer *l = sr_socket_layer_new(c, fd, owned);
@@ -132,6 +133,13 @@ static srecv_status build_stack(srecv_conn *c, int fd, int owned, const char *na
 		if (l == NULL)
 			return c->status;
 		c->layers[c->nlayers++] = l;
+	}
+	if (c->cfg->tls && c->cfg->starttls != NULL) {
+		l = sr_starttls_layer_new(c, l, c->cfg->starttls, name);
+		if (l == NULL)
+			return c->status;
+		c->layers[c->nlayers++] = l;
+		c->info.starttls = c->cfg->starttls;
 	}
 	if (c->cfg->tls) {
 		l = sr_tls_layer_new(c, l, name);

@@ -336,7 +336,8 @@ START_TEST(min_days_limits)
 		ck_assert_msg(strstr(rec, "\"chain\":[{\"subject\":\"CN=soon.localhost,O=srecv tests"
 					  "\",\"issuer\":\"CN=Soon Root,O=srecv tests\",\"not_after\":")
 			      != NULL, "%s", rec);
-		ck_assert_msg(strstr(rec, "Z\",\"days_left\":12}],\"resumed\":false,\"ocsp\":null}}\n") != NULL,
+		ck_assert_msg(strstr(rec, "Z\",\"days_left\":12}],\"resumed\":false,\"ocsp\":null},"
+					  "\"starttls\":null}\n") != NULL,
 			      "%s", rec);
 		free(rec);
 	}

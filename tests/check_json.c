@@ -255,7 +255,7 @@ START_TEST(record_before_connecting)
 			      "\"exit_code\":2,\"error\":\"--cacert: cannot read 'x'\","
 			      "\"bytes_received\":0,\"timings_ms\":{\"resolve\":null,"
 			      "\"connect\":null,\"handshake\":null,\"total\":null},"
-			      "\"tls\":null}\n");
+			      "\"tls\":null,\"starttls\":null}\n");
 	free(out);
 	/* TLS mode: the tls object exists, every key null */
 	out = record(NULL, 1, "h", NULL, 9, "", 1.5);
@@ -265,7 +265,7 @@ START_TEST(record_before_connecting)
 			      "\"connect\":null,\"handshake\":null,\"total\":1.500},\"tls\":"
 			      "{\"version\":null,\"cipher\":null,\"alpn\":null,\"sni\":null,"
 			      "\"verify\":null,\"peer\":null,\"chain\":[],\"resumed\":false,"
-			      "\"ocsp\":null}}\n");
+			      "\"ocsp\":null},\"starttls\":null}\n");
 	free(out);
 }
 END_TEST
@@ -300,7 +300,7 @@ START_TEST(record_plain_run)
 	ck_assert_str_eq(out, "{\"host\":\"localhost\",\"port\":7000,\"address\":\"::1\","
 			      "\"exit_code\":0,\"error\":null,\"bytes_received\":5368709120,"
 			      "\"timings_ms\":{\"resolve\":0.250,\"connect\":1.000,"
-			      "\"handshake\":null,\"total\":12.346},\"tls\":null}\n");
+			      "\"handshake\":null,\"total\":12.346},\"tls\":null,\"starttls\":null}\n");
 	free(out);
 }
 END_TEST
@@ -327,7 +327,7 @@ START_TEST(record_proxy_run)
 			      "\"proxy\":{\"scheme\":\"socks5h\",\"host\":\"::1\",\"port\":1080},"
 			      "\"exit_code\":4,\"error\":\"proxy [::1]:1080 x\",\"bytes_received\":0,"
 			      "\"timings_ms\":{\"resolve\":0.500,\"connect\":1.000,\"tunnel\":2.250,"
-			      "\"handshake\":null,\"total\":9.000},\"tls\":null}\n");
+			      "\"handshake\":null,\"total\":9.000},\"tls\":null,\"starttls\":null}\n");
 	free(out);
 }
 END_TEST
@@ -389,12 +389,12 @@ START_TEST(record_tls_run)
 		"\"days_left\":29},"
 		"{\"subject\":\"CN=\\\"evil\\\"\\u000a\\u0001\\ufffd\",\"issuer\":"
 		"\"CN=srecv Test Root CA\",\"not_after\":\"2036-01-01T00:00:00Z\","
-		"\"days_left\":-3}],\"resumed\":true,\"ocsp\":\"good\"}}\n");
+		"\"days_left\":-3}],\"resumed\":true,\"ocsp\":\"good\"},\"starttls\":null}\n");
 	free(out);
 	/* a TLS run without a peer certificate: peer null, chain empty */
 	out = record(&in, 1, "x", "1", 5, "TLS handshake failed", 4);
 	ck_assert_ptr_nonnull(strstr(out, "\"peer\":null,\"chain\":[],\"resumed\":true,"
-					  "\"ocsp\":\"good\"}}\n"));
+					  "\"ocsp\":\"good\"},\"starttls\":null}\n"));
 	free(out);
 }
 END_TEST

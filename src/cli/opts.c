@@ -29,8 +29,12 @@ const char opts_usage[] =
 	"\n"
 	"Connection\n"
 	"  --tls                   use TLS (default: plain TCP)\n"
+	"  --starttls PROTO        upgrade a plaintext session to TLS first (implies\n"
+	"                          --tls): smtp, lmtp, imap, pop3, ftp, xmpp, postgres,\n"
+	"                          ldap, nntp, sieve or mysql\n"
 	"  -4, -6                  IPv4 / IPv6 addresses only\n"
-	"  --connect-timeout SEC   limit for connect plus TLS handshake (default 30)\n"
+	"  --connect-timeout SEC   limit for connect, STARTTLS and TLS handshake\n"
+	"                          (default 30)\n"
 	"  --idle-timeout SEC      fail when no byte arrives for SEC seconds\n"
 	"  --max-time SEC          limit for the whole run (SEC may have decimals)\n"
 	"  --send DATA             send DATA first (escapes \\r \\n \\t \\0 \\\\ \\xHH)\n"
@@ -103,7 +107,8 @@ enum {
 	O_MAX_BYTES, O_PROGRESS, O_NO_PROGRESS, O_INFO_JSON, O_CACERT, O_CAPATH, O_SERVERNAME,
 	O_PIN, O_CERT, O_KEY, O_TLS_MIN, O_TLS_MAX, O_CIPHERS, O_TLS13_CIPHERS, O_ALPN,
 	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO,
-	O_SAVE_CHAIN, O_MIN_DAYS, O_PROXY, O_NOPROXY, O_SESSION, O_OCSP_STAPLING, O_STRICT
+	O_SAVE_CHAIN, O_MIN_DAYS, O_PROXY, O_NOPROXY, O_SESSION, O_OCSP_STAPLING, O_STRICT,
+	O_STARTTLS
 };
 
 static const char shortopts[] = ":46o:vqkhV";
@@ -147,6 +152,7 @@ static const struct option longopts[] = {
 	{"session", required_argument, NULL, O_SESSION},
 	{"ocsp-stapling", required_argument, NULL, O_OCSP_STAPLING},
 	{"strict", no_argument, NULL, O_STRICT},
+	{"starttls", required_argument, NULL, O_STARTTLS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -695,6 +701,14 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 			return fail(err, errlen, "--ocsp-stapling: '%s' is not check or require", arg);
 		break;
 	case O_STRICT: o->strict = 1; break;
+	case O_STARTTLS:
+		/* The protocol is checked by the library (opts_apply), which
+		 * knows the list; the upgrade ends in TLS. */
+		if (*arg == '\0')
+			return fail(err, errlen, "--starttls: empty protocol name (see srecv --help)");
+		o->starttls = arg;
+		o->tls = 1;
+		break;
 	case 'h': o->help = 1; break;
 	case 'V': o->version = 1; break;
 	default:
@@ -843,6 +857,8 @@ srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg, const cha
 	*flag = NULL;
 	if (!o->tls)
 		return SRECV_OK;
+	if (o->starttls)
+		TRY("--starttls", srecv_config_set_starttls(cfg, o->starttls));
 	if (o->cacert)
 		TRY("--cacert", srecv_config_set_ca_file(cfg, o->cacert));
 	if (o->capath)

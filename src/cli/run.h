@@ -58,6 +58,11 @@ struct run {
 	struct sink chain_sink;
 	int chain_sink_open;
 	char chain_err[512]; /* why the chain could not be saved, "" none */
+	/* -v with --starttls: the dialogue's lines, escaped, shown by
+	 * run_connected after the connection line */
+	FILE *dialogue; /* owned; NULL: none */
+	char *dialogue_buf; /* owned: its text once closed */
+	size_t dialogue_len;
 };
 
 /* signo: main's flag, set by its SIGINT/SIGTERM handler; main sets the
