@@ -7,9 +7,14 @@ set -euo pipefail
 # openssl (certificate generation), ca-certificates (the system trust store),
 # valgrind (memory checks), gnutls-bin (gnutls-serv, a TLS peer that is not OpenSSL),
 # time (/usr/bin/time: peak RSS in scripts/rss.sh), mandoc and man-db (the man
-# pages linted and rendered at 80 columns by tests/check_docs.sh).
+# pages linted and rendered at 80 columns by tests/check_docs.sh). Real daemons
+# for the --starttls tests (tests/check_starttls_daemons.sh), each started by
+# the test as its own unprivileged process, never as a system service:
+# dovecot (imap, pop3, lmtp), postfix (smtp), postgresql, vsftpd (ftp),
+# slapd (ldap) and prosody (xmpp).
 packages="cmake make gcc libc6-dev pkg-config libssl-dev openssl check ca-certificates valgrind
-gnutls-bin time mandoc man-db"
+gnutls-bin time mandoc man-db dovecot-imapd dovecot-pop3d dovecot-lmtpd postfix postgresql
+vsftpd slapd prosody"
 
 missing=()
 for p in $packages; do
@@ -29,6 +34,23 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "setup.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The daemons' maintainer scripts would start system services: a policy-rc.d
+# that answers 101 ("action forbidden", see /usr/share/doc/init-system-helpers/
+# README.policy-rc.d) stops invoke-rc.d from doing so. Ours only if there was
+# none, and removed again whatever happens.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+cleanup() { if [ "$made_policy" -eq 1 ]; then $sudo rm -f "$policy"; fi; }
+trap cleanup EXIT
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+	$sudo chmod 755 "$policy"
+	made_policy=1
+fi
+# postfix: no debconf question and no mail system set up; the tests give it
+# its own configuration directory.
+echo "postfix postfix/main_mailer_type select No configuration" |
+	$sudo debconf-set-selections 2>/dev/null || true
 if ! $sudo apt-get update -qq >/tmp/srecv-setup.log 2>&1 ||
 	! $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >>/tmp/srecv-setup.log 2>&1; then
 	cat /tmp/srecv-setup.log >&2
