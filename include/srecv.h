@@ -284,6 +284,9 @@ typedef struct srecv_info {
 	uint64_t batch_starts;
 	/* 1 once a TCP connection to address was established. */
 	int connected;
+	/* Added in 1.1: the STARTTLS protocol spoken before TLS
+	 * (srecv_config_set_starttls), NULL when none. */
+	const char *starttls;
 } srecv_info;
 
 /* Never NULL; fields fill in as the connection progresses. For a NULL c, a
@@ -442,6 +445,33 @@ SRECV_API const srecv_cert_info *srecv_conn_chain_cert(const srecv_conn *c, size
 SRECV_API srecv_status srecv_config_set_connect_timeout(srecv_config *cfg, long ms);
 SRECV_API srecv_status srecv_config_set_idle_timeout(srecv_config *cfg, long ms);
 SRECV_API srecv_status srecv_config_set_total_timeout(srecv_config *cfg, long ms);
+
+/* ---------------------------------------------------------------------- */
+/* Added in 1.1: STARTTLS */
+
+/*
+ * Speak protocol's plaintext upgrade dialogue after the TCP connect and
+ * before the TLS handshake: "smtp", "lmtp", "imap", "pop3", "ftp" (AUTH
+ * TLS), "xmpp" (client stream, to= the server name), "postgres"
+ * (SSLRequest), "ldap" (the StartTLS extended operation), "nntp", "sieve"
+ * (any case). Implies TLS (srecv_config_set_tls(cfg, 1)); NULL or "" = none
+ * (TLS stays as it is). Unknown -> SRECV_EUSAGE, srecv_config_error()
+ * listing the known ones. A server that does not offer or refuses the
+ * upgrade, or sends more before it than the bounds allow (4 KiB a line,
+ * 16 KiB in all), fails the connect with SRECV_EHANDSHAKE quoting its
+ * reply; the connect deadline covers the dialogue.
+ */
+SRECV_API srecv_status srecv_config_set_starttls(srecv_config *cfg, const char *protocol);
+
+/*
+ * Called with each plaintext protocol line of the STARTTLS dialogue,
+ * received (sent 0) or sent (sent 1): data holds len raw bytes without the
+ * line end (not NUL-terminated; the peer's bytes: escape them before
+ * showing them). Binary protocols (postgres, ldap) pass each message.
+ */
+typedef void (*srecv_trace_fn)(void *arg, int sent, const char *data, size_t len);
+/* fn NULL = none (default); arg is borrowed and passed to fn. */
+SRECV_API srecv_status srecv_config_set_trace(srecv_config *cfg, srecv_trace_fn fn, void *arg);
 
 #ifdef __cplusplus
 }

@@ -191,3 +191,34 @@ srecv_status srecv_config_set_pins(srecv_config *cfg, const char *pins)
 	cfg->npins = n;
 	return SRECV_OK;
 }
+
+srecv_status srecv_config_set_starttls(srecv_config *cfg, const char *protocol)
+{
+	const char *name;
+	char known[256];
+
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
+	if (protocol == NULL || *protocol == '\0') {
+		cfg->starttls = NULL;
+		return SRECV_OK;
+	}
+	name = sr_starttls_name(protocol);
+	if (name == NULL) {
+		sr_starttls_names(known, sizeof(known));
+		return sr_cfg_seterr(cfg, "unknown STARTTLS protocol '%.64s' (known: %s)", protocol,
+				     known);
+	}
+	cfg->starttls = name;
+	cfg->tls = 1;
+	return SRECV_OK;
+}
+
+srecv_status srecv_config_set_trace(srecv_config *cfg, srecv_trace_fn fn, void *arg)
+{
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
+	cfg->trace = fn;
+	cfg->trace_arg = arg;
+	return SRECV_OK;
+}

@@ -109,8 +109,9 @@ static struct sr_layer *top(const srecv_conn *c)
 	return c->layers[c->nlayers - 1];
 }
 
-/* The socket layer, then the TLS layer when configured: name is what TLS
- * verifies. The stack owns fd when owned. */
+/* The socket layer, the STARTTLS dialogue when configured (with TLS), then
+ * the TLS layer when configured: name is what TLS verifies (and what XMPP's
+ * stream header names). The stack owns fd when owned. */
 static srecv_status build_stack(srecv_conn *c, int fd, int owned, const char *name)
 {
 	struct sr_layer *l = sr_socket_layer_new(c, fd, owned);
@@ -122,6 +123,13 @@ static srecv_status build_stack(srecv_conn *c, int fd, int owned, const char *na
 	}
 	c->layers[c->nlayers++] = l;
 	c->fd = fd;
+	if (c->cfg->tls && c->cfg->starttls != NULL) {
+		l = sr_starttls_layer_new(c, l, c->cfg->starttls, name);
+		if (l == NULL)
+			return c->status;
+		c->layers[c->nlayers++] = l;
+		c->info.starttls = c->cfg->starttls;
+	}
 	if (c->cfg->tls) {
 		l = sr_tls_layer_new(c, l, name);
 		if (l == NULL)

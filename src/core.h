@@ -100,6 +100,16 @@ int sr_layer_fd(const struct sr_layer *l);
 struct sr_layer *sr_tls_layer_new(struct srecv_conn *c, struct sr_layer *below,
 				  const char *name);
 
+/* layer_starttls.c: the plaintext upgrade dialogue of proto (a name from
+ * sr_starttls_name) over below, then a pass-through; name: XMPP's to=.
+ * NULL with the error set on c. */
+struct sr_layer *sr_starttls_layer_new(struct srecv_conn *c, struct sr_layer *below,
+				       const char *proto, const char *name);
+/* The table's own spelling of a protocol name (any case), NULL if unknown. */
+const char *sr_starttls_name(const char *name);
+/* "smtp, lmtp, ..." into out. */
+void sr_starttls_names(char *out, size_t len);
+
 /* Test hook (not public API): 1 makes a TLS layer made afterwards on c do
  * its I/O through the layer below's read/write even over a plain socket,
  * the path a proxy or STARTTLS layer below will take. */

@@ -44,6 +44,9 @@ struct srecv_config {
 	char *servername; /* owned */
 	int insecure;
 	unsigned char (*pins)[SR_PIN_LEN]; /* owned */
+	const char *starttls; /* static (layer_starttls.c's table); NULL = none */
+	srecv_trace_fn trace; /* NULL = none */
+	void *trace_arg; /* borrowed */
 	size_t npins;
 	/* owned: files, ciphers, versions, ALPN, key log, all applied to one
 	 * SSL_CTX as they are set (tls_config.c, tls.h); NULL until a TLS

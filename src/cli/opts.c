@@ -28,6 +28,9 @@ const char opts_usage[] =
 	"\n"
 	"Connection\n"
 	"  --tls                   use TLS (default: plain TCP)\n"
+	"  --starttls PROTO        upgrade a plaintext session to TLS first (implies\n"
+	"                          --tls): smtp, lmtp, imap, pop3, ftp, xmpp, postgres,\n"
+	"                          ldap, nntp or sieve\n"
 	"  -4, -6                  IPv4 / IPv6 addresses only\n"
 	"  --connect-timeout SEC   limit for connect plus TLS handshake (default 30)\n"
 	"  --idle-timeout SEC      fail when no byte arrives for SEC seconds\n"
@@ -83,7 +86,8 @@ enum {
 	O_TLS = 256, O_CONNECT_TIMEOUT, O_IDLE_TIMEOUT, O_MAX_TIME, O_SEND, O_SEND_FILE,
 	O_MAX_BYTES, O_PROGRESS, O_NO_PROGRESS, O_INFO_JSON, O_CACERT, O_CAPATH, O_SERVERNAME,
 	O_PIN, O_CERT, O_KEY, O_TLS_MIN, O_TLS_MAX, O_CIPHERS, O_TLS13_CIPHERS, O_ALPN,
-	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO
+	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO,
+	O_STARTTLS
 };
 
 static const char shortopts[] = ":46o:vqkhV";
@@ -120,6 +124,7 @@ static const struct option longopts[] = {
 	{"pass", required_argument, NULL, O_PASS},
 	{"resolve", required_argument, NULL, O_RESOLVE},
 	{"connect-to", required_argument, NULL, O_CONNECT_TO},
+	{"starttls", required_argument, NULL, O_STARTTLS},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -630,6 +635,12 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 		break;
 	case O_RESOLVE: return reach_add_resolve(&o->reach, arg, err, errlen);
 	case O_CONNECT_TO: return reach_add_connect_to(&o->reach, arg, err, errlen);
+	case O_STARTTLS:
+		/* The protocol is checked by the library (opts_apply), which
+		 * knows the list; the upgrade ends in TLS. */
+		o->starttls = arg;
+		o->tls = 1;
+		break;
 	case 'h': o->help = 1; break;
 	case 'V': o->version = 1; break;
 	default:
@@ -772,6 +783,8 @@ srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg, const cha
 	*flag = NULL;
 	if (!o->tls)
 		return SRECV_OK;
+	if (o->starttls)
+		TRY("--starttls", srecv_config_set_starttls(cfg, o->starttls));
 	if (o->cacert)
 		TRY("--cacert", srecv_config_set_ca_file(cfg, o->cacert));
 	if (o->capath)

@@ -20,6 +20,7 @@ struct reach;
 
 struct srecv_opts {
 	int tls;
+	const char *starttls; /* borrowed: --starttls PROTO (implies --tls) */
 	srecv_family family; /* SRECV_FAMILY_ANY, _IPV4 (-4), _IPV6 (-6) */
 	long connect_ms, idle_ms, total_ms; /* 0 = none; connect defaults to 30000 */
 	char *send_data; /* owned: --send after escapes (may hold NUL bytes) */

@@ -65,11 +65,8 @@ const srecv_cert_info **report_chain(const srecv_conn *c, size_t *count)
 	return v;
 }
 
-void report_connection(FILE *f, const srecv_info *in, const srecv_cert_info *const *chain,
-		       size_t chain_len)
+void report_address(FILE *f, const srecv_info *in)
 {
-	size_t i;
-
 	if (in->resolve_ms >= 0) {
 		fputs("* Resolved ", f);
 		term_string(f, in->host ? in->host : "");
@@ -87,6 +84,13 @@ void report_connection(FILE *f, const srecv_info *in, const srecv_cert_info *con
 			fprintf(f, " in %.1f ms", in->connect_ms);
 		fputc('\n', f);
 	}
+}
+
+void report_tls(FILE *f, const srecv_info *in, const srecv_cert_info *const *chain,
+		size_t chain_len)
+{
+	size_t i;
+
 	if (!in->tls)
 		return;
 	if (in->handshake_ms >= 0)
@@ -103,6 +107,13 @@ void report_connection(FILE *f, const srecv_info *in, const srecv_cert_info *con
 	}
 	for (i = 0; i < chain_len; i++)
 		cert_lines(f, i, chain[i]);
+}
+
+void report_connection(FILE *f, const srecv_info *in, const srecv_cert_info *const *chain,
+		       size_t chain_len)
+{
+	report_address(f, in);
+	report_tls(f, in, chain, chain_len);
 }
 
 void report_summary(FILE *f, uint64_t bytes, double secs)
@@ -237,5 +248,8 @@ void report_json(FILE *f, const srecv_info *in, const srecv_cert_info *const *ch
 	} else {
 		fputs("null", f);
 	}
+	/* Added with STARTTLS (appended: scripts may read keys in order). */
+	fputs(",\"starttls\":", f);
+	json_string(f, in ? in->starttls : NULL);
 	fputs("}\n", f);
 }

@@ -19,6 +19,11 @@ const srecv_cert_info **report_chain(const srecv_conn *c, size_t *count);
 /* -v after connecting (or failing to): address, timings, TLS parameters,
  * verification, every certificate the peer sent (chain, chain_len: from
  * report_chain). Lines start with "* ". */
+/* The two halves of report_connection: where it connected, and the TLS
+ * lines with the chain (a STARTTLS dialogue goes between them). */
+void report_address(FILE *f, const srecv_info *info);
+void report_tls(FILE *f, const srecv_info *info, const srecv_cert_info *const *chain,
+		size_t chain_len);
 void report_connection(FILE *f, const srecv_info *info, const srecv_cert_info *const *chain,
 		       size_t chain_len);
 /* -v at the end: "* Received N bytes in T s (R/s)". */

@@ -168,6 +168,37 @@ static void add_hint_advice(struct run *r, srecv_hint hint)
 		snprintf(r->err + used, sizeof(r->err) - used, "%s", advice);
 }
 
+/* srecv_trace_fn for -v: each line of the STARTTLS dialogue as "< " (the
+ * server's) or "> " (ours) and the bytes, anything but printable ASCII as
+ * \xHH (the server's words never reach the terminal raw). */
+static void trace_line(void *arg, int sent, const char *data, size_t len)
+{
+	FILE *f = arg;
+	size_t i;
+
+	fputs(sent ? "> " : "< ", f);
+	for (i = 0; i < len; i++) {
+		unsigned char b = (unsigned char)data[i];
+
+		if (b >= 0x20 && b < 0x7f)
+			fputc(b, f);
+		else
+			fprintf(f, "\\x%02x", b);
+	}
+	fputc('\n', f);
+}
+
+/* -v with --starttls: collect the dialogue for run_connected. */
+static srecv_status start_dialogue(struct run *r)
+{
+	if (!r->o.verbose || r->o.starttls == NULL)
+		return SRECV_OK;
+	r->dialogue = open_memstream(&r->dialogue_buf, &r->dialogue_len);
+	if (r->dialogue == NULL)
+		return SRECV_EINTERNAL;
+	return srecv_config_set_trace(r->cfg, trace_line, r->dialogue);
+}
+
 int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 {
 	const char *flag = NULL;
@@ -206,6 +237,8 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 		add_hint_advice(r, srecv_config_hint(r->cfg));
 		return run_finish(r, st);
 	}
+	if (start_dialogue(r) != SRECV_OK)
+		return fail(r, SRECV_EINTERNAL, "internal error: out of memory");
 	r->doing = "opening --send-file";
 	if (open_send_file(r) != 0)
 		return run_finish(r, SRECV_EUSAGE);
@@ -244,7 +277,12 @@ void run_connected(struct run *r)
 	if (m == NULL)
 		return;
 	chain = report_chain(r->conn, &n);
-	report_connection(m, srecv_conn_info(r->conn), chain, n);
+	report_address(m, srecv_conn_info(r->conn));
+	if (r->dialogue != NULL && fflush(r->dialogue) == 0 && r->dialogue_len > 0) {
+		fprintf(m, "* STARTTLS (%s)\n", srecv_conn_info(r->conn)->starttls);
+		fwrite(r->dialogue_buf, 1, r->dialogue_len, m);
+	}
+	report_tls(m, srecv_conn_info(r->conn), chain, n);
 	free(chain);
 	if (fclose(m) == 0)
 		fwrite(out, 1, len, stderr);
@@ -510,6 +548,11 @@ void run_free(struct run *r)
 	r->send_fd = -1;
 	srecv_conn_free(r->conn);
 	r->conn = NULL;
+	if (r->dialogue != NULL)
+		fclose(r->dialogue);
+	r->dialogue = NULL;
+	free(r->dialogue_buf);
+	r->dialogue_buf = NULL;
 	srecv_config_free(r->cfg);
 	r->cfg = NULL;
 	free(r->buf);

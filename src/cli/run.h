@@ -48,6 +48,11 @@ struct run {
 	const char *doing; /* static: "receiving", ... for the --max-time line */
 	int quiet_fail; /* closed stdout pipe: exit 9 without a message */
 	char err[1024]; /* "<what failed>: <why>" of the failure, "" none */
+	/* -v with --starttls: the dialogue's lines, escaped, shown by
+	 * run_connected after the connection line */
+	FILE *dialogue; /* owned; NULL: none */
+	char *dialogue_buf; /* owned: its text once closed */
+	size_t dialogue_len;
 };
 
 /* signo: main's flag, set by its SIGINT/SIGTERM handler; main sets the

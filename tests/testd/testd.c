@@ -30,6 +30,7 @@
 #include <openssl/ssl.h>
 
 #include "pattern.h"
+#include "starttls.h"
 
 enum then { THEN_CLOSE, THEN_TRUNCATE, THEN_RESET, THEN_STALL };
 
@@ -56,6 +57,10 @@ struct opts {
 	int key_update, renegotiate, no_read;
 	char *after_close; /* owned, unescaped: raw bytes after close_notify */
 	size_t after_close_len;
+	const char *starttls; /* --starttls PROTO: the plaintext dialogue first */
+	int st_fault; /* ST_FAULT_* (starttls.h) */
+	char *st_inject; /* owned, unescaped: raw bytes right after the go-ahead */
+	size_t st_inject_len;
 };
 
 /* One accepted connection: the socket and, in TLS mode, its SSL. */
@@ -140,6 +145,15 @@ static void help(void)
 	      "  --key-update        TLS 1.3 KeyUpdate (update requested) before each chunk\n"
 	      "  --renegotiate HOW   TLS 1.2 HelloRequest after the first chunk; ask: go on\n"
 	      "                      sending, insist: wait for the client's answer\n"
+	      "\nSTARTTLS (with --tls: the plaintext dialogue, then TLS)\n"
+	      "  --starttls PROTO    smtp, lmtp, imap, pop3, ftp, xmpp, postgres, ldap,\n"
+	      "                      nntp or sieve\n"
+	      "  --starttls-refuse   refuse the upgrade with the protocol's refusal\n"
+	      "  --starttls-nooffer  leave STARTTLS out of the capabilities\n"
+	      "  --starttls-endless  an endless greeting (continuation lines)\n"
+	      "  --starttls-longline a 5000-byte greeting line\n"
+	      "  --starttls-stall    go silent instead of answering the upgrade\n"
+	      "  --starttls-inject TEXT  raw TEXT right after the go-ahead, same write\n"
 	      "\nFaults before the stream\n"
 	      "  --stall-handshake   accept TCP, never answer the TLS ClientHello\n"
 	      "  --garbage           answer the first bytes with non-TLS garbage, close\n"
@@ -222,13 +236,15 @@ static int parse_version(const char *opt, const char *s)
 	usage_error("%s: '%s' is not 1.2 or 1.3", opt, s);
 }
 
+
 static void parse(int argc, char **argv, struct opts *o)
 {
 	enum { O_LISTEN = 256, O_PORT, O_PORT_FILE, O_COUNT, O_TLS, O_CERT, O_KEY, O_CLIENT_CA,
 	       O_TLS_MIN, O_TLS_MAX, O_ALPN, O_RECV_BYTES, O_RECV_LINE, O_ECHO, O_SEND,
 	       O_SEND_BYTES, O_SEND_FILE, O_DELAY, O_DRIP, O_CHUNK, O_THEN, O_STALL_HS,
 	       O_GARBAGE, O_RESET_ACCEPT, O_RESET_HS, O_AFTER_CLOSE, O_NO_READ, O_KEY_UPDATE, O_PAUSE_AT, O_PAUSE_MS,
-	       O_RENEGOTIATE, O_FORK };
+	       O_RENEGOTIATE, O_FORK, O_STARTTLS, O_ST_REFUSE, O_ST_NOOFFER, O_ST_ENDLESS,
+	       O_ST_LONGLINE, O_ST_STALL, O_ST_INJECT };
 	static const struct option lo[] = {
 		{"listen", 1, 0, O_LISTEN}, {"port", 1, 0, O_PORT},
 		{"port-file", 1, 0, O_PORT_FILE}, {"count", 1, 0, O_COUNT},
@@ -245,6 +261,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"after-close", 1, 0, O_AFTER_CLOSE}, {"no-read", 0, 0, O_NO_READ},
 		{"pause-at", 1, 0, O_PAUSE_AT}, {"pause-ms", 1, 0, O_PAUSE_MS},
 		{"key-update", 0, 0, O_KEY_UPDATE}, {"renegotiate", 1, 0, O_RENEGOTIATE},
+		{"starttls", 1, 0, O_STARTTLS}, {"starttls-refuse", 0, 0, O_ST_REFUSE},
+		{"starttls-nooffer", 0, 0, O_ST_NOOFFER}, {"starttls-endless", 0, 0, O_ST_ENDLESS},
+		{"starttls-longline", 0, 0, O_ST_LONGLINE}, {"starttls-stall", 0, 0, O_ST_STALL},
+		{"starttls-inject", 1, 0, O_ST_INJECT},
 		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int c;
 
@@ -311,6 +331,16 @@ static void parse(int argc, char **argv, struct opts *o)
 			else
 				usage_error("--renegotiate: '%s' is not ask or insist", optarg);
 			break;
+		case O_STARTTLS: o->starttls = optarg; break;
+		case O_ST_REFUSE: o->st_fault = ST_FAULT_REFUSE; break;
+		case O_ST_NOOFFER: o->st_fault = ST_FAULT_NOOFFER; break;
+		case O_ST_ENDLESS: o->st_fault = ST_FAULT_ENDLESS; break;
+		case O_ST_LONGLINE: o->st_fault = ST_FAULT_LONGLINE; break;
+		case O_ST_STALL: o->st_fault = ST_FAULT_STALL; break;
+		case O_ST_INJECT:
+			free(o->st_inject);
+			o->st_inject = unescape(optarg, &o->st_inject_len);
+			break;
 		case 'h': help(); exit(0);
 		default:
 			usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
@@ -327,6 +357,12 @@ static void parse(int argc, char **argv, struct opts *o)
 	if (!o->tls && (o->cert || o->client_ca || o->stall_handshake || o->alpn || o->key_update ||
 			o->renegotiate || o->reset_in_handshake || o->after_close))
 		usage_error("TLS options need --tls");
+	if (o->starttls && !o->tls)
+		usage_error("--starttls needs --tls");
+	if (o->starttls && !starttls_known(o->starttls))
+		usage_error("--starttls: unknown protocol '%s'", o->starttls);
+	if ((o->st_fault || o->st_inject) && !o->starttls)
+		usage_error("--starttls-* options need --starttls");
 	if (o->key == NULL)
 		o->key = o->cert;
 }
@@ -746,6 +782,11 @@ static void serve(int fd, SSL_CTX *ctx, const struct opts *o)
 		garbage(fd);
 		return;
 	}
+	if (o->starttls && starttls_serve(fd, o->starttls, o->st_fault, o->st_inject,
+					  o->st_inject_len, &stop) != 0) {
+		finish(fd, 0);
+		goto out;
+	}
 	if (ctx) {
 		p.ssl = SSL_new(ctx);
 		if (p.ssl == NULL || SSL_set_fd(p.ssl, fd) != 1) {
@@ -881,5 +922,6 @@ out:
 	SSL_CTX_free(ctx);
 	free(o.send_text);
 	free(o.after_close);
+	free(o.st_inject);
 	return rc;
 }
