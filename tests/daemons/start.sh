@@ -16,6 +16,7 @@ certs=${3:-${SRECV_CERTS:?start.sh: no CERTDIR and no SRECV_CERTS}}
 [ -r "$certs/good.chain.pem" ] && [ -r "$certs/good.key" ] ||
 	{ echo "start.sh: no good.chain.pem/good.key in $certs" >&2; exit 1; }
 
+here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "start.sh: $proto: $*" >&2; exit 1; }
 
 # Who the daemon runs as. As root (CI) daemons run as nobody so none of them
@@ -41,13 +42,24 @@ free_port() {
 		print $s->sockport, "\n";'
 }
 
-# True once something listens on 127.0.0.1:$1 (IPv4 table, state 0A = LISTEN);
-# reads /proc rather than connecting so the daemon sees no stray session.
+# True once the daemon ($2, the PID) itself listens on 127.0.0.1:$1: a LISTEN
+# socket (state 0A) for the port in /proc/net/tcp whose inode is one of the
+# daemon's descriptors. Another process that took the port does not count,
+# and nothing connects, so the daemon sees no stray session.
 listening() {
-	local hex
+	local hex inode
 	hex=$(printf '%04X' "$1")
-	awk -v p=":$hex" 'NR > 1 && $4 == "0A" && ($2 == "0100007F" p || $2 == "00000000" p) { f = 1 }
-		END { exit !f }' /proc/net/tcp
+	for inode in $(awk -v p=":$hex" 'NR > 1 && $4 == "0A" &&
+		($2 == "0100007F" p || $2 == "00000000" p) { print $10 }' /proc/net/tcp); do
+		ls -l "/proc/$2/fd" 2>/dev/null | grep -q "socket:\[$inode\]" && return 0
+	done
+	return 1
+}
+
+# True when anything listens on 127.0.0.1:$1 (or on every address).
+taken() {
+	awk -v p=":$(printf '%04X' "$1")" 'NR > 1 && $4 == "0A" &&
+		($2 == "0100007F" p || $2 == "00000000" p) { f = 1 } END { exit !f }' /proc/net/tcp
 }
 
 # Alive and not a zombie (nobody may reap it once start.sh has exited).
@@ -304,18 +316,29 @@ for attempt in 1 2 3 4 5; do
 	[ "$(id -u)" -ne 0 ] || [ "${runas[0]:-}" != setpriv ] || chown -R "$run_user:$run_group" "$w"
 	(cd "$w" && exec "${runas[@]}" "${cmd[@]}" </dev/null >"$w/daemon.log" 2>&1) &
 	pid=$!
+	lost=0
 	for _ in $(seq 200); do # up to 10 s
-		listening "$port" && break
+		listening "$port" "$pid" && break
 		alive "$pid" || break
+		# Someone else listens there: the daemon cannot bind it (prosody
+		# even stays up without the port).
+		if taken "$port"; then
+			listening "$port" "$pid" && break
+			lost=1
+			break
+		fi
 		sleep 0.05
 	done
-	if alive "$pid" && listening "$port"; then
+	if [ "$lost" -eq 0 ] && alive "$pid" && listening "$port" "$pid"; then
 		echo "$port $pid"
 		exit 0
 	fi
-	kill -9 "$pid" 2>/dev/null || true
-	# Lost the port to another process: try another one. Anything else is fatal.
-	if grep -qi 'address already in use' "$w/daemon.log" "$w"/*.log 2>/dev/null; then
+	bash "$here/stop.sh" "$pid" 2>/dev/null
+	# Lost the port to another process: try another one. Anything else is
+	# fatal. (Some daemons log nothing then: slapd -d 0, postfix before its
+	# log service runs.)
+	if [ "$lost" -eq 1 ] || taken "$port" ||
+		grep -qiE 'address already in use|could not bind|port is in use' "$w"/*.log; then
 		continue
 	fi
 	{
