@@ -51,7 +51,10 @@ listening() {
 	hex=$(printf '%04X' "$1")
 	for inode in $(awk -v p=":$hex" 'NR > 1 && $4 == "0A" &&
 		($2 == "0100007F" p || $2 == "00000000" p) { print $10 }' /proc/net/tcp); do
-		ls -l "/proc/$2/fd" 2>/dev/null | grep -q "socket:\[$inode\]" && return 0
+		# (No "ls | grep -q": under pipefail, grep leaving early fails ls.)
+		case $(ls -l "/proc/$2/fd" 2>/dev/null) in
+		*"socket:[$inode]"*) return 0 ;;
+		esac
 	done
 	return 1
 }
