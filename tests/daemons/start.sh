@@ -320,7 +320,7 @@ for attempt in 1 2 3 4 5; do
 	(cd "$w" && exec "${runas[@]}" "${cmd[@]}" </dev/null >"$w/daemon.log" 2>&1) &
 	pid=$!
 	lost=0
-	for _ in $(seq 200); do # up to 10 s
+	for _ in $(seq 600); do # up to 30 s (a loaded machine: ctest -j, sanitizers)
 		listening "$port" "$pid" && break
 		alive "$pid" || break
 		# Someone else listens there: the daemon cannot bind it (prosody
