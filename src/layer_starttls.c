@@ -768,8 +768,12 @@ static sr_io st_connect(struct sr_layer *l)
 			continue;
 		/* ST_NEED: make room (the used part goes), then read. */
 		if (s->eof) {
+			/* with what it left unfinished, if anything */
+			s->quote[0] = '\0';
+			quote_add(s, s->buf + s->pos, s->len - s->pos);
 			sr_seterr(l->conn, SRECV_EHANDSHAKE,
-				  "STARTTLS failed: the server closed the connection");
+				  "STARTTLS failed: the server closed the connection%s%s",
+				  s->quote[0] ? " after: " : "", s->quote);
 			return SR_IO_ERR;
 		}
 		if (s->pos > 0) {

@@ -241,7 +241,7 @@ START_TEST(info_json_on_connect_failure)
 		 "\"connection failed: 127.0.0.1 port %d: connection refused\",\"bytes_received\":0,"
 		 "\"timings_ms\":{\"resolve\":", port, port);
 	ck_assert_msg(strncmp((char *)data, want, strlen(want)) == 0, "%s", data);
-	ck_assert_ptr_nonnull(strstr((char *)data, ",\"tls\":null}\n"));
+	ck_assert_ptr_nonnull(strstr((char *)data, ",\"tls\":null,\"starttls\":null}\n"));
 	free(data);
 	srt_result_free(&r);
 	srt_tmpdir_cleanup();

@@ -255,7 +255,7 @@ START_TEST(record_before_connecting)
 			      "\"exit_code\":2,\"error\":\"--cacert: cannot read 'x'\","
 			      "\"bytes_received\":0,\"timings_ms\":{\"resolve\":null,"
 			      "\"connect\":null,\"handshake\":null,\"total\":null},"
-			      "\"tls\":null}\n");
+			      "\"tls\":null,\"starttls\":null}\n");
 	free(out);
 	/* TLS mode: the tls object exists, every key null */
 	out = record(NULL, 1, "h", NULL, 9, "", 1.5);
@@ -264,7 +264,7 @@ START_TEST(record_before_connecting)
 			      "\"resolve\":null,"
 			      "\"connect\":null,\"handshake\":null,\"total\":1.500},\"tls\":"
 			      "{\"version\":null,\"cipher\":null,\"alpn\":null,\"sni\":null,"
-			      "\"verify\":null,\"peer\":null,\"chain\":[]}}\n");
+			      "\"verify\":null,\"peer\":null,\"chain\":[]},\"starttls\":null}\n");
 	free(out);
 }
 END_TEST
@@ -299,7 +299,7 @@ START_TEST(record_plain_run)
 	ck_assert_str_eq(out, "{\"host\":\"localhost\",\"port\":7000,\"address\":\"::1\","
 			      "\"exit_code\":0,\"error\":null,\"bytes_received\":5368709120,"
 			      "\"timings_ms\":{\"resolve\":0.250,\"connect\":1.000,"
-			      "\"handshake\":null,\"total\":12.346},\"tls\":null}\n");
+			      "\"handshake\":null,\"total\":12.346},\"tls\":null,\"starttls\":null}\n");
 	free(out);
 }
 END_TEST
@@ -355,11 +355,12 @@ START_TEST(record_tls_run)
 		"\"chain\":[{\"subject\":\"O=srecv tests,CN=good.localhost\",\"issuer\":"
 		"\"CN=srecv Test Intermediate CA\",\"not_after\":\"2026-12-23T16:00:00Z\"},"
 		"{\"subject\":\"CN=\\\"evil\\\"\\u000a\\u0001\\ufffd\",\"issuer\":"
-		"\"CN=srecv Test Root CA\",\"not_after\":\"2036-01-01T00:00:00Z\"}]}}\n");
+		"\"CN=srecv Test Root CA\",\"not_after\":\"2036-01-01T00:00:00Z\"}]},"
+		"\"starttls\":null}\n");
 	free(out);
 	/* a TLS run without a peer certificate: peer null, chain empty */
 	out = record(&in, 1, "x", "1", 5, "TLS handshake failed", 4);
-	ck_assert_ptr_nonnull(strstr(out, "\"peer\":null,\"chain\":[]}}\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\"peer\":null,\"chain\":[]},\"starttls\":null}\n"));
 	free(out);
 }
 END_TEST

@@ -32,7 +32,8 @@ const char opts_usage[] =
 	"                          --tls): smtp, lmtp, imap, pop3, ftp, xmpp, postgres,\n"
 	"                          ldap, nntp or sieve\n"
 	"  -4, -6                  IPv4 / IPv6 addresses only\n"
-	"  --connect-timeout SEC   limit for connect plus TLS handshake (default 30)\n"
+	"  --connect-timeout SEC   limit for connect, STARTTLS and TLS handshake\n"
+	"                          (default 30)\n"
 	"  --idle-timeout SEC      fail when no byte arrives for SEC seconds\n"
 	"  --max-time SEC          limit for the whole run (SEC may have decimals)\n"
 	"  --send DATA             send DATA first (escapes \\r \\n \\t \\0 \\\\ \\xHH)\n"
@@ -638,6 +639,8 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 	case O_STARTTLS:
 		/* The protocol is checked by the library (opts_apply), which
 		 * knows the list; the upgrade ends in TLS. */
+		if (*arg == '\0')
+			return fail(err, errlen, "--starttls: empty protocol name (see srecv --help)");
 		o->starttls = arg;
 		o->tls = 1;
 		break;

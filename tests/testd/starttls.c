@@ -3,7 +3,7 @@
  * script per protocol (greeting, capabilities, the go-ahead), read byte by
  * byte so that the client's ClientHello stays on the socket for SSL_accept,
  * and the faults the tests ask for (refusal, no offer, endless or over-long
- * preamble, silence, bytes injected after the go-ahead).
+ * preamble, silence, a close mid-line, bytes injected after the go-ahead).
  */
 #include <errno.h>
 #include <poll.h>
@@ -150,6 +150,11 @@ static int broken_greeting(struct conv *c, const char *prefix)
 {
 	char line[5200];
 
+	if (c->fault == ST_FAULT_CLOSE) {
+		snprintf(line, sizeof(line), "%sgoing away", prefix);
+		(void)say(c, line);
+		return -1;
+	}
 	if (c->fault == ST_FAULT_LONGLINE) {
 		snprintf(line, sizeof(line), "%s", prefix);
 		memset(line + strlen(prefix), 'x', 5000);
@@ -165,7 +170,8 @@ static int broken_greeting(struct conv *c, const char *prefix)
 
 static int faulty_greeting(const struct conv *c)
 {
-	return c->fault == ST_FAULT_ENDLESS || c->fault == ST_FAULT_LONGLINE;
+	return c->fault == ST_FAULT_ENDLESS || c->fault == ST_FAULT_LONGLINE ||
+	       c->fault == ST_FAULT_CLOSE;
 }
 
 static int smtp(struct conv *c)
@@ -237,7 +243,10 @@ static int ftp(struct conv *c)
 
 	if (faulty_greeting(c))
 		return broken_greeting(c, "220-");
-	if (say(c, "220-testd FTP server\r\n220 ready\r\n") || get_line(c, line, sizeof(line)))
+	/* A banner is free text: an escape sequence and a tab for the
+	 * client's -v to make harmless. */
+	if (say(c, "220-testd FTP \x1b[31mserver\x1b[0m\tready\r\n220 ready\r\n") ||
+	    get_line(c, line, sizeof(line)))
 		return -1;
 	if (c->fault == ST_FAULT_NOOFFER) {
 		(void)say(c, "500 AUTH not understood\r\n");

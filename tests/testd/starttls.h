@@ -14,7 +14,8 @@ enum {
 	ST_FAULT_NOOFFER,  /* capabilities without STARTTLS */
 	ST_FAULT_ENDLESS,  /* greeting continuation lines until the client goes */
 	ST_FAULT_LONGLINE, /* one 5000-byte greeting line */
-	ST_FAULT_STALL     /* silent where the go-ahead should come */
+	ST_FAULT_STALL,    /* silent where the go-ahead should come */
+	ST_FAULT_CLOSE     /* half a greeting line, then FIN */
 };
 
 /* 1 when proto is one we speak. */

@@ -153,6 +153,7 @@ static void help(void)
 	      "  --starttls-endless  an endless greeting (continuation lines)\n"
 	      "  --starttls-longline a 5000-byte greeting line\n"
 	      "  --starttls-stall    go silent instead of answering the upgrade\n"
+	      "  --starttls-close    half a greeting line, then close\n"
 	      "  --starttls-inject TEXT  raw TEXT right after the go-ahead, same write\n"
 	      "\nFaults before the stream\n"
 	      "  --stall-handshake   accept TCP, never answer the TLS ClientHello\n"
@@ -244,7 +245,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	       O_SEND_BYTES, O_SEND_FILE, O_DELAY, O_DRIP, O_CHUNK, O_THEN, O_STALL_HS,
 	       O_GARBAGE, O_RESET_ACCEPT, O_RESET_HS, O_AFTER_CLOSE, O_NO_READ, O_KEY_UPDATE, O_PAUSE_AT, O_PAUSE_MS,
 	       O_RENEGOTIATE, O_FORK, O_STARTTLS, O_ST_REFUSE, O_ST_NOOFFER, O_ST_ENDLESS,
-	       O_ST_LONGLINE, O_ST_STALL, O_ST_INJECT };
+	       O_ST_LONGLINE, O_ST_STALL, O_ST_INJECT, O_ST_CLOSE };
 	static const struct option lo[] = {
 		{"listen", 1, 0, O_LISTEN}, {"port", 1, 0, O_PORT},
 		{"port-file", 1, 0, O_PORT_FILE}, {"count", 1, 0, O_COUNT},
@@ -264,7 +265,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"starttls", 1, 0, O_STARTTLS}, {"starttls-refuse", 0, 0, O_ST_REFUSE},
 		{"starttls-nooffer", 0, 0, O_ST_NOOFFER}, {"starttls-endless", 0, 0, O_ST_ENDLESS},
 		{"starttls-longline", 0, 0, O_ST_LONGLINE}, {"starttls-stall", 0, 0, O_ST_STALL},
-		{"starttls-inject", 1, 0, O_ST_INJECT},
+		{"starttls-inject", 1, 0, O_ST_INJECT}, {"starttls-close", 0, 0, O_ST_CLOSE},
 		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int c;
 
@@ -337,6 +338,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case O_ST_ENDLESS: o->st_fault = ST_FAULT_ENDLESS; break;
 		case O_ST_LONGLINE: o->st_fault = ST_FAULT_LONGLINE; break;
 		case O_ST_STALL: o->st_fault = ST_FAULT_STALL; break;
+		case O_ST_CLOSE: o->st_fault = ST_FAULT_CLOSE; break;
 		case O_ST_INJECT:
 			free(o->st_inject);
 			o->st_inject = unescape(optarg, &o->st_inject_len);
