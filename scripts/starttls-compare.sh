@@ -8,7 +8,7 @@
 # certificate it printed). Exits 0 only when every row is 0, 0, yes.
 # Usage: scripts/starttls-compare.sh [BUILD_DIR]   (default: build)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 build=${1:-build}
 srecv=$build/srecv
 certs=$(cd "$build/certs" 2>/dev/null && pwd) ||

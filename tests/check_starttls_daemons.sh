@@ -45,7 +45,7 @@ for p in $protos; do
 	else
 		bad "$p: the daemon did not start:"$'\n'"$(cat "$tmp/$p.starterr")"
 	fi
-	pt= pid=
+	pt='' pid=''
 done
 
 # What to send after the upgrade so that the server answers and then closes
@@ -139,14 +139,14 @@ for p in $protos; do
 			text=$(cat "$out") # one line, no newline
 		else
 			# Every line ends in CRLF, the last one too.
-			bare=$(grep -c $'[^\r]$' "$out")
+			bare=$(grep -cv $'\r$' "$out")
 			if [ "$bare" -eq 0 ] && [ "$(tail -c 2 "$out" | od -An -tx1 | tr -d ' ')" = 0d0a ]; then ok; else
 				bad "$p: stdout has lines not ending in CRLF:"$'\n'"$(od -c "$out" | head -20)"
 			fi
 			text=$(tr -d '\r' <"$out")
 		fi
-		IFS='|' read -r -a want <<<"${lines[$p]}"
-		for re in "${want[@]}"; do
+		IFS='|' read -r -a pats <<<"${lines[$p]}"
+		for re in "${pats[@]}"; do
 			if grep -qE -- "$re" <<<"$text"; then ok; else bad "$p: no line of stdout matches /$re/:"$'\n'"$text"; fi
 		done
 		if [ -n "${forbid[$p]:-}" ]; then
@@ -157,8 +157,8 @@ for p in $protos; do
 
 	# -v: the dialogue, escaped, between the connection and the TLS lines.
 	err=$tmp/$p.err
-	IFS='|' read -r -a want <<<"${dialogue[$p]}"
-	for re in "${want[@]}"; do
+	IFS='|' read -r -a pats <<<"${dialogue[$p]}"
+	for re in "${pats[@]}"; do
 		if grep -qE -- "$re" "$err"; then ok; else bad "$p: no -v line matches /$re/:"$'\n'"$(cat "$err")"; fi
 	done
 	order=$(grep -nE '^\* (Connected to|STARTTLS \('"$p"'\)$|TLS handshake|Verification +ok$)' "$err" |
@@ -169,13 +169,13 @@ for p in $protos; do
 		[ "$first" -lt "$t" ] && [ "$t" -lt "$v" ]; then ok; else
 		bad "$p: -v does not go connected, STARTTLS ($p), dialogue, TLS handshake, verification ok:"$'\n'"$(cat "$err")"
 	fi
-	c= s= t= v=
+	c='' s='' t='' v=''
 	# Nothing but the report, the dialogue and the receive summary on stderr
 	# (and for ftp the warning --allow-truncation promises).
 	other=$(grep -vE '^[*<>] ' "$err")
-	want=
-	[ "$p" != ftp ] || want="srecv: warning: stream truncated: peer closed the connection without close_notify after $(wc -c <"$out") bytes; accepted by --allow-truncation"
-	if [ "$other" = "$want" ]; then ok; else bad "$p: other stderr lines than expected:"$'\n'"$other"; fi
+	expect=''
+	[ "$p" != ftp ] || expect="srecv: warning: stream truncated: peer closed the connection without close_notify after $(wc -c <"$out") bytes; accepted by --allow-truncation"
+	if [ "$other" = "$expect" ]; then ok; else bad "$p: other stderr lines than expected:"$'\n'"$other"; fi
 
 	# --info-json: the protocol, a verified chain, exit 0, the byte count.
 	json=$(cat "$tmp/$p.json")

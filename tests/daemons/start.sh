@@ -308,7 +308,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 declare -F "conf_$proto" >/dev/null || die "unknown protocol (imap pop3 lmtp smtp postgres ftp ldap xmpp)"
 
-for attempt in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	port=$(free_port) || die "no free port"
 	rm -rf "$w"
 	mkdir -p "$w"
