@@ -8,10 +8,14 @@ set -euo pipefail
 # valgrind (memory checks), gnutls-bin (gnutls-serv, a TLS peer that is not OpenSSL),
 # time (/usr/bin/time: peak RSS in scripts/rss.sh), mandoc and man-db (the man
 # pages linted and rendered at 80 columns by tests/check_docs.sh), tinyproxy and
-# dante-server (real HTTP and SOCKS5 proxies for tests/check_proxy.c, which runs
-# them as its own processes: they must not start as system services here).
+# dante-server (real HTTP and SOCKS5 proxies for tests/check_proxy.c), and real
+# daemons for the --starttls tests (tests/check_starttls_daemons.sh): dovecot
+# (imap, pop3, lmtp), postfix (smtp), postgresql, vsftpd (ftp), slapd (ldap) and
+# prosody (xmpp). The tests start each as their own process, never as a system
+# service.
 packages="cmake make gcc libc6-dev pkg-config libssl-dev openssl check ca-certificates valgrind
-gnutls-bin time mandoc man-db tinyproxy dante-server"
+gnutls-bin time mandoc man-db tinyproxy dante-server dovecot-imapd dovecot-pop3d dovecot-lmtpd
+postfix postgresql vsftpd slapd prosody"
 
 missing=()
 for p in $packages; do
@@ -31,14 +35,22 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "setup.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-# invoke-rc.d asks policy-rc.d whether a package may start its service:
-# 101 says no (the proxies' postinst would start system daemons). Ours only
-# while installing; one that was there already stays untouched.
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-	printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-	$sudo chmod 755 /usr/sbin/policy-rc.d
-	trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+# The daemons' maintainer scripts would start system services: a policy-rc.d
+# that answers 101 ("action forbidden") stops invoke-rc.d from doing so. Ours only if there was
+# none, and removed again whatever happens.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+cleanup() { if [ "$made_policy" -eq 1 ]; then $sudo rm -f "$policy"; fi; }
+trap cleanup EXIT
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+	$sudo chmod 755 "$policy"
+	made_policy=1
 fi
+# postfix: no debconf question and no mail system set up; the tests give it
+# its own configuration directory.
+echo "postfix postfix/main_mailer_type select No configuration" |
+	$sudo debconf-set-selections 2>/dev/null || true
 if ! $sudo apt-get update -qq >/tmp/srecv-setup.log 2>&1 ||
 	! $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >>/tmp/srecv-setup.log 2>&1; then
 	cat /tmp/srecv-setup.log >&2
