@@ -7,9 +7,10 @@ set -euo pipefail
 # openssl (certificate generation), ca-certificates (the system trust store),
 # valgrind (memory checks), gnutls-bin (gnutls-serv, a TLS peer that is not OpenSSL),
 # time (/usr/bin/time: peak RSS in scripts/rss.sh), mandoc and man-db (the man
-# pages linted and rendered at 80 columns by tests/check_docs.sh).
+# pages linted and rendered at 80 columns by tests/check_docs.sh), parallel (GNU
+# parallel: check_cli_many runs --shard shards through it).
 packages="cmake make gcc libc6-dev pkg-config libssl-dev openssl check ca-certificates valgrind
-gnutls-bin time mandoc man-db"
+gnutls-bin time mandoc man-db parallel"
 
 missing=()
 for p in $packages; do

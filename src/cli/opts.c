@@ -18,9 +18,11 @@
 #include "opts.h"
 #include "pass.h"
 #include "reach.h"
+#include "targets.h"
 
 const char opts_usage[] =
 	"usage: srecv [OPTIONS] HOST:PORT\n"
+	"       srecv [OPTIONS] HOST:PORT... | --targets FILE   (several targets)\n"
 	"Connect to HOST:PORT over TCP or TLS, optionally send a request, and write\n"
 	"everything the peer sends to standard output (or -o FILE), byte for byte.\n"
 	"HOST is a name, an IPv4 address or an IPv6 address in brackets ([::1]:443);\n"
@@ -71,6 +73,13 @@ const char opts_usage[] =
 	"                          to a new 0600 file or one only you can read\n"
 	"  --allow-truncation      accept a TLS stream ending without close_notify\n"
 	"\n"
+	"Several targets (one process, many connections at once)\n"
+	"  --targets FILE          HOST:PORT per line (# comments; - = standard input)\n"
+	"  -P, --parallel N        connections in flight (default 32)\n"
+	"  --rate N                at most N new connections per second\n"
+	"  --shard K/N             only targets whose index modulo N is K-1\n"
+	"                          -o names a TEMPLATE: %h host, %p port, %i index\n"
+	"\n"
 	"Other\n"
 	"  -h, --help              this help\n"
 	"  -V, --version           srecv's and OpenSSL's versions\n"
@@ -83,10 +92,11 @@ enum {
 	O_TLS = 256, O_CONNECT_TIMEOUT, O_IDLE_TIMEOUT, O_MAX_TIME, O_SEND, O_SEND_FILE,
 	O_MAX_BYTES, O_PROGRESS, O_NO_PROGRESS, O_INFO_JSON, O_CACERT, O_CAPATH, O_SERVERNAME,
 	O_PIN, O_CERT, O_KEY, O_TLS_MIN, O_TLS_MAX, O_CIPHERS, O_TLS13_CIPHERS, O_ALPN,
-	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO
+	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO,
+	O_TARGETS, O_RATE, O_SHARD
 };
 
-static const char shortopts[] = ":46o:vqkhV";
+static const char shortopts[] = ":46o:vqkhVP:";
 
 static const struct option longopts[] = {
 	{"tls", no_argument, NULL, O_TLS},
@@ -120,6 +130,10 @@ static const struct option longopts[] = {
 	{"pass", required_argument, NULL, O_PASS},
 	{"resolve", required_argument, NULL, O_RESOLVE},
 	{"connect-to", required_argument, NULL, O_CONNECT_TO},
+	{"targets", required_argument, NULL, O_TARGETS},
+	{"parallel", required_argument, NULL, 'P'},
+	{"rate", required_argument, NULL, O_RATE},
+	{"shard", required_argument, NULL, O_SHARD},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -630,6 +644,14 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 		break;
 	case O_RESOLVE: return reach_add_resolve(&o->reach, arg, err, errlen);
 	case O_CONNECT_TO: return reach_add_connect_to(&o->reach, arg, err, errlen);
+	case O_TARGETS:
+		if (*arg == '\0')
+			return fail(err, errlen, "--targets: empty file name (- is standard input)");
+		o->targets_file = arg;
+		break;
+	case 'P': return targets_parse_parallel(arg, &o->parallel, err, errlen);
+	case O_RATE: return targets_parse_rate(arg, &o->rate_milli, err, errlen);
+	case O_SHARD: return targets_parse_shard(arg, &o->shard_k, &o->shard_n, err, errlen);
 	case 'h': o->help = 1; break;
 	case 'V': o->version = 1; break;
 	default:
@@ -671,14 +693,22 @@ int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t er
 		if (first_tls_only == NULL && tls_only_name(c) != NULL)
 			first_tls_only = tls_only_name(c);
 	}
-	if (optind >= argc)
+	if (optind >= argc && o->targets_file == NULL)
 		return fail(err, errlen, "missing HOST:PORT (see srecv --help)"), SRECV_EUSAGE;
 	if (optind + 2 == argc && host_then_port(argv[optind], argv[optind + 1], err, errlen))
 		return SRECV_EUSAGE;
-	if (optind + 1 < argc)
-		return fail(err, errlen, "unexpected argument '%s' after HOST:PORT",
-			    argv[optind + 1]), SRECV_EUSAGE;
-	if (opts_parse_hostport(argv[optind], &o->host, &o->port, err, errlen) != 0)
+	/* Several HOST:PORT arguments are several targets; a word without a
+	 * colon after the first is no target at all. */
+	for (idx = optind + 1; idx < argc; idx++)
+		if (strchr(argv[idx], ':') == NULL)
+			return fail(err, errlen, "unexpected argument '%s' after HOST:PORT",
+				    argv[idx]), SRECV_EUSAGE;
+	if (optind < argc &&
+	    opts_parse_hostport(argv[optind], &o->host, &o->port, err, errlen) != 0)
+		return SRECV_EUSAGE;
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+	if (targets_check_args(o, err, errlen) != 0)
 		return SRECV_EUSAGE;
 	if (!o->tls && first_tls_only != NULL)
 		return fail(err, errlen, "--%s: only with TLS (add --tls)", first_tls_only),
@@ -702,6 +732,8 @@ int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t er
 		o->quiet = 1;
 		o->stderr_record = 1;
 	}
+	if (o->many && targets_check_opts(o, err, errlen) != 0)
+		return SRECV_EUSAGE;
 	return 0;
 }
 
