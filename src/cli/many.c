@@ -462,15 +462,20 @@ static int drive(struct many *m, int cancel_fd)
 		if (r->stop && *r->stop)
 			return 1;
 		now = now_ns();
-		for (i = 0; i < m->nslots && m->next < m->list.count; i++) {
-			if (m->slots[i].phase != IDLE)
+		/* A target may end within start() (a refused connection): its
+		 * slot takes the next one at once. */
+		for (i = 0; i < m->nslots && m->next < m->list.count;) {
+			if (m->slots[i].phase != IDLE) {
+				i++;
 				continue;
+			}
 			if (interval && now < next_start)
 				break;
 			if (interval)
 				next_start = (next_start < now - interval ? now : next_start) +
 					     interval;
 			start(m, &m->slots[i], m->next++);
+			now = now_ns();
 		}
 		if (m->active == 0 && m->next >= m->list.count)
 			return 0;
