@@ -454,7 +454,7 @@ START_TEST(shards_through_gnu_parallel)
 	int i, refused = srt_free_port();
 	long long size;
 
-	srt_testd_startl(&good, GOOD, "--fork", "--send-bytes", "200", NULL);
+	srt_testd_startl(&good, GOOD, "--concurrent", "--send-bytes", "200", NULL);
 	list[0] = '\0';
 	for (i = 0; i < 10; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s:%d\n",

@@ -86,7 +86,8 @@ const char opts_usage[] =
 	"\n"
 	"Exit codes: 0 ok, 1 internal, 2 usage or configuration, 3 resolve, 4 connect,\n"
 	"5 TLS handshake, 6 certificate verification, 7 timeout, 8 truncated, 9 output,\n"
-	"130/143 interrupted by SIGINT/SIGTERM.\n";
+	"130/143 interrupted by SIGINT/SIGTERM. Several targets: 0 when every one\n"
+	"succeeded, else the lowest non-zero code of a target.\n";
 
 enum {
 	O_TLS = 256, O_CONNECT_TIMEOUT, O_IDLE_TIMEOUT, O_MAX_TIME, O_SEND, O_SEND_FILE,
