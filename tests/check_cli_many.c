@@ -507,6 +507,10 @@ START_TEST(parallel_capped_by_open_files)
 	char addr[40 * 16];
 	int i, port = srt_free_port();
 
+	/* Under a wrapper (valgrind) the limit would be the wrapper's to
+	 * share: this check is for srecv alone. */
+	if (getenv("SRECV_WRAPPER") != NULL && *getenv("SRECV_WRAPPER") != '\0')
+		return;
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	args[0] = "-P";
 	args[1] = "100";
@@ -586,7 +590,9 @@ static int fds_while_stuck(int ngood, int good_port, int stuck_port, char *listi
 	ck_assert_ptr_nonnull(d);
 	listing[0] = '\0';
 	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
+		/* above 1000: a wrapper's own (valgrind keeps its descriptors
+		 * at the top of the limit), never srecv's at -P 1 */
+		if (e->d_name[0] == '.' || atoi(e->d_name) >= 1000)
 			continue;
 		snprintf(link, sizeof(link), "%s/%s", dirpath, e->d_name);
 		k = readlink(link, target, sizeof(target) - 1);
