@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -920,6 +921,11 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			continue;
 		served++;
+		/* --concurrent serves benchmarks: no Nagle wait between the
+		 * session tickets, the data and close_notify (small writes a
+		 * busy client would ACK late), as production servers do. */
+		if (o.concurrent)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 		if (o.concurrent && serve_threaded(fd, ctx, &o) == 0)
 			continue; /* the thread closes fd */
 		if (o.fork)
