@@ -637,6 +637,80 @@ START_TEST(no_fd_growth)
 }
 END_TEST
 
+/* Every other option applies to each target: --send and --send-file (read
+ * once, sent to each), --max-time counted per target (a stalled one times
+ * out alone, the others finish after its deadline has passed for the run
+ * as a whole); -v gives one block per target; on a terminal, the progress
+ * line ends with every target counted. */
+START_TEST(options_apply_to_each_target)
+{
+	srt_testd echo, stuck;
+	srt_result r;
+	srt_opts so = {0};
+	char want[512], *lines[3];
+	unsigned char *data;
+	size_t len;
+	int i;
+	TMP_PATH(req, "req.txt");
+	TMP_PATH(rec, "rec.jsonl");
+
+	srt_testd_startl(&echo, GOOD, "--concurrent", "--recv-line", "--echo", NULL);
+	srt_testd_startl(&stuck, GOOD, "--concurrent", "--send-bytes", "10", "--then", "stall",
+			 NULL);
+	srt_runl(&r, NULL, CA, "--send", "hello\\n", "-o", path_in_tmp("s%i"),
+		 srt_addr("localhost", echo.port), srt_addr("127.0.0.1", echo.port), NULL);
+	ck_assert_msg(r.code == 0, "%s", r.err);
+	for (i = 0; i < 2; i++) {
+		snprintf(want, sizeof(want), "s%d", i);
+		data = srt_slurp(path_in_tmp(want), &len);
+		ck_assert_uint_eq(len, 6);
+		ck_assert_mem_eq(data, "hello\n", 6);
+		free(data);
+	}
+	srt_result_free(&r);
+	write_file(req, "file line\n");
+	srt_runl(&r, NULL, CA, "--send-file", req, "-o", path_in_tmp("f%i"),
+		 srt_addr("localhost", echo.port), srt_addr("localhost", echo.port), NULL);
+	ck_assert_msg(r.code == 0, "%s", r.err);
+	ck_assert_int_eq(srt_file_size(path_in_tmp("f0")), 10);
+	ck_assert_int_eq(srt_file_size(path_in_tmp("f1")), 10);
+	srt_result_free(&r);
+
+	/* The stalled target first, one at a time: the echo target starts
+	 * after --max-time has passed since the run began, and still succeeds. */
+	srt_runl(&r, NULL, CA, "-P", "1", "--max-time", "0.5", "--send", "x\\n", "-o",
+		 path_in_tmp("t%i"), "--info-json", rec, srt_addr("localhost", stuck.port),
+		 srt_addr("localhost", echo.port), NULL);
+	ck_assert_int_eq(r.code, 7);
+	snprintf(want, sizeof(want), "srecv: localhost:%d (target 0): ", stuck.port);
+	ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.err, "(--max-time); 10 bytes kept in ") != NULL, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.err, "\nsrecv: 1 of 2 targets failed: 1 timeout (7)\n"));
+	ck_assert_int_eq(records(rec, lines, 3), 2);
+	ck_assert_ptr_nonnull(strstr(lines[1], "\"exit_code\":0,"));
+	free_records(lines, 3);
+	ck_assert_int_eq(srt_file_size(path_in_tmp("t1")), 2);
+	srt_result_free(&r);
+
+	/* -v: a block per target, whole; a terminal: the progress line. */
+	so.stderr_tty = 1;
+	srt_runl(&r, &so, CA, "-v", "--max-bytes", "0", srt_addr("localhost", echo.port),
+		 srt_addr("127.0.0.1", echo.port), NULL);
+	ck_assert_int_eq(r.code, 0);
+	snprintf(want, sizeof(want), "* Target 0: localhost:%d\n* ", echo.port);
+	ck_assert_msg(strstr(r.err, want) != NULL, "%s", r.err);
+	snprintf(want, sizeof(want), "* Target 1: 127.0.0.1:%d\n* ", echo.port);
+	ck_assert_msg(strstr(r.err, want) != NULL, "%s", r.err);
+	ck_assert_msg(strstr(r.err, "\r2/2 done  2 ok  0 failed  ") != NULL, "%s", r.err);
+	ck_assert_uint_gt(r.err_len, 0);
+	ck_assert_int_eq(r.err[r.err_len - 1], '\n');
+	srt_result_free(&r);
+	srt_testd_stop(&echo);
+	srt_testd_stop(&stuck);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
 /* The list itself: shards keep their whole-list index, names never make a
  * path of a host, %% is a percent sign. */
 START_TEST(list_and_template_units)
@@ -674,6 +748,7 @@ int main(void)
 	tcase_add_test(tc, list_and_template_units);
 	tcase_add_test(tc, mixed_targets_exact_records);
 	tcase_add_test(tc, targets_file_and_stdin);
+	tcase_add_test(tc, options_apply_to_each_target);
 	tcase_add_test(tc, bad_lists_before_any_connection);
 	tcase_add_test(tc, sigint_in_flight);
 	tcase_add_test(tc, sigterm_in_flight);

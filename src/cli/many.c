@@ -609,14 +609,20 @@ int many_run(struct run *r, int cancel_fd)
 	m.r = r;
 	m.start_ns = m.meter_ns = now_ns();
 	/* Every line is read and checked before the first connection. */
-	if (targets_load(&m.list, &r->o, r->err, sizeof(r->err), &oom) != 0) {
+	if (targets_load(&m.list, &r->o, r->err, sizeof(r->err), &oom) != 0 ||
+	    read_send_file(&m) != 0) {
+		/* A list or request on a terminal or pipe: ^C while it is read
+		 * is an interruption, not a bad file. */
+		if (r->signo && *r->signo) {
+			code = 128 + (int)*r->signo;
+			snprintf(r->err, sizeof(r->err), "interrupted by %s",
+				 *r->signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		} else {
+			code = oom || strncmp(r->err, "internal error", 14) == 0
+				       ? SRECV_EINTERNAL
+				       : SRECV_EUSAGE;
+		}
 		run_say(r->err);
-		code = oom ? SRECV_EINTERNAL : SRECV_EUSAGE;
-		goto out;
-	}
-	if (read_send_file(&m) != 0) {
-		run_say(r->err);
-		code = SRECV_EUSAGE;
 		goto out;
 	}
 	if (r->o.insecure && !r->o.stderr_record)
