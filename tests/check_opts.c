@@ -423,7 +423,8 @@ START_TEST(help_text)
 		"-v, --verbose", "-q, --quiet", "--info-json", "--cacert", "--capath",
 		"-k, --insecure", "--servername", "--pin", "--cert", "--key", "--tls-min",
 		"--tls-max", "--ciphers", "--tls13-ciphers", "--alpn", "--crlfile", "--keylog",
-		"--allow-truncation", "-h, --help", "-V, --version"};
+		"--allow-truncation", "--targets", "-P, --parallel", "--rate", "--shard",
+		"-h, --help", "-V, --version"};
 	size_t i;
 
 	ck_assert(strncmp(opts_usage, "usage: srecv [OPTIONS] HOST:PORT\n", 33) == 0);
