@@ -131,7 +131,8 @@ START_TEST(mixed_targets_exact_records)
 
 	ck_assert_int_eq(records(rec, lines, 5), 5);
 	snprintf(want, sizeof(want), "{\"target\":0,\"host\":\"localhost\",\"port\":%d,"
-		 "\"address\":\"127.0.0.1\",\"exit_code\":0,\"error\":null,\"bytes_received\":1000,",
+		 "\"address\":\"127.0.0.1\",\"exit_code\":0,\"error\":null,"
+		 "\"bytes_received\":1000,",
 		 good.port);
 	ck_assert_msg(strncmp(lines[0], want, strlen(want)) == 0, "%s", lines[0]);
 	ck_assert_ptr_nonnull(strstr(lines[0], "\"verify\":\"ok\""));
@@ -150,7 +151,8 @@ START_TEST(mixed_targets_exact_records)
 		 "established within 1 s (--connect-timeout)\",\"bytes_received\":0,", stall.port);
 	ck_assert_msg(strncmp(lines[3], want, strlen(want)) == 0, "%s", lines[3]);
 	snprintf(want, sizeof(want), "{\"target\":4,\"host\":\"localhost\",\"port\":%d,"
-		 "\"address\":\"127.0.0.1\",\"exit_code\":0,\"error\":null,\"bytes_received\":1000,",
+		 "\"address\":\"127.0.0.1\",\"exit_code\":0,\"error\":null,"
+		 "\"bytes_received\":1000,",
 		 good.port);
 	ck_assert_msg(strncmp(lines[4], want, strlen(want)) == 0, "%s", lines[4]);
 	free_records(lines, 5);
@@ -276,7 +278,8 @@ START_TEST(bad_lists_before_any_connection)
 			 ntohs(sa.sin_port), bad[i].line3, ntohs(sa.sin_port));
 		write_file(file, list);
 		srt_runl(&r, NULL, "--targets", file, "--max-bytes", "0", NULL);
-		snprintf(want, sizeof(want), "srecv: --targets '%s' line 3: %s\n", file, bad[i].why);
+		snprintf(want, sizeof(want), "srecv: --targets '%s' line 3: %s\n", file,
+			 bad[i].why);
 		ck_assert_str_eq(r.err, want);
 		ck_assert_int_eq(r.code, 2);
 		srt_result_free(&r);
@@ -355,8 +358,8 @@ static void interrupted(int sig)
 	srt_testd_startl(&slow, GOOD, "--fork", "--send-bytes", "100000", "--drip-ms", "5", NULL);
 	{
 		const char *a = srt_addr("localhost", slow.port);
-		const char *args[] = {CA, "-P", "3", "-o", path_in_tmp("%i.out"), "--info-json", rec,
-				      a, a, a, a, a, a, a, a, NULL};
+		const char *args[] = {CA, "-P", "3", "-o", path_in_tmp("%i.out"),
+				      "--info-json", rec, a, a, a, a, a, a, a, a, NULL};
 
 		pid = spawn_err_to(args, errf);
 	}

@@ -211,8 +211,8 @@ static void finish(struct many *m, struct slot *s, srecv_status st)
 		used = strlen(r->err);
 		if (code != 0 && sink_abort(&s->sink))
 			snprintf(r->err + used, sizeof(r->err) - used, "; %llu byte%s kept in %s",
-				 (unsigned long long)s->sink.written, s->sink.written == 1 ? "" : "s",
-				 s->sink.part);
+				 (unsigned long long)s->sink.written,
+				 s->sink.written == 1 ? "" : "s", s->sink.part);
 		sink_free(&s->sink);
 		s->sink_open = 0;
 	}
