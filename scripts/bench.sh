@@ -19,6 +19,12 @@
 # Then 200 concurrent verified TLS connections in one thread through the
 # non-blocking API (tests/bench_many.c, against srecv-testd --fork): the
 # resident set growth per connection with all of them open.
+# Then many targets (--targets N verified TLS targets on loopback, one
+# srecv-testd --concurrent on CPU 1, every client on CPU 0): the wall time of
+# `srecv --targets` in one process (-P 32) against `xargs -P 8 -n 1 openssl
+# s_client -verify_return_error ...` and a shell loop of srecv processes,
+# each for a handshake and certificate check only and for a 1 KiB fetch;
+# every client's output is checked (all N succeeded, N KiB fetched).
 #
 # Before the rounds, every receiver is checked once: the exact byte count and
 # the same SHA-256 for an odd-sized stream of the test pattern, a few 1 KiB
@@ -26,8 +32,10 @@
 # untrusted chain. Any failure there or in a round makes the exit status 1.
 #
 # Usage: scripts/bench.sh [--size N] [--rounds N] [--conns N] [--build DIR]
-#                         [--sender file|pattern] [--no-build] [--no-install]
-# Defaults: --size 2G --rounds 3 --conns 200 --build build-bench --sender file.
+#                         [--sender file|pattern] [--targets N] [--only-targets]
+#                         [--no-build] [--no-install]
+# Defaults: --size 2G --rounds 3 --conns 200 --targets 1000 --build build-bench
+# --sender file. --only-targets runs the many-targets rows alone.
 # Quick look: scripts/bench.sh --size 64M --rounds 1
 set -euo pipefail
 export LC_ALL=C # a decimal point in EPOCHREALTIME, whatever the locale
@@ -36,10 +44,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SIZE_ARG=2G
 ROUNDS=3
 CONNS=200
+TARGETS_N=1000
 BUILD=$ROOT/build-bench
 SENDER="file"
 DO_BUILD=1
 DO_INSTALL=1
+ONLY_TARGETS=0
 
 usage() {
 	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
@@ -67,8 +77,10 @@ while [ $# -gt 0 ]; do
 	--size) SIZE_ARG=${2:?--size needs a value}; shift 2 ;;
 	--rounds) ROUNDS=${2:?--rounds needs a value}; shift 2 ;;
 	--conns) CONNS=${2:?--conns needs a value}; shift 2 ;;
+	--targets) TARGETS_N=${2:?--targets needs a value}; shift 2 ;;
 	--build) BUILD=$(cd "${2:?--build needs a directory}" 2>/dev/null && pwd || echo "$2"); shift 2 ;;
 	--sender) SENDER=${2:?--sender needs file or pattern}; shift 2 ;;
+	--only-targets) ONLY_TARGETS=1; shift ;;
 	--no-build) DO_BUILD=0; shift ;;
 	--no-install) DO_INSTALL=0; shift ;;
 	-h | --help) usage 0 ;;
@@ -79,6 +91,7 @@ SIZE=$(to_bytes "$SIZE_ARG")
 [ "$SIZE" -gt 0 ] || die "--size must be positive"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive number"
 [[ $CONNS =~ ^[1-9][0-9]*$ ]] || die "--conns must be a positive number"
+[[ $TARGETS_N =~ ^[1-9][0-9]*$ ]] || die "--targets must be a positive number"
 case $SENDER in file | pattern) ;; *) die "--sender must be file or pattern" ;; esac
 
 # The check stream: odd-sized, so a tool that loses or pads the tail shows.
@@ -466,6 +479,65 @@ many_run() {
 	reap_sender 5
 }
 
+# Many targets: TARGETS_N verified TLS targets on one srecv-testd --concurrent
+# (CPU 1), all clients on CPU 0. targets_run CLIENT MODE: CLIENT srecv (one
+# process, --targets, -P 32), s_client (xargs -P 8 -n 1 openssl s_client) or
+# loop (a shell loop of srecv processes); MODE check (handshake and
+# certificate check only) or fetch (1 KiB each, received to the end).
+# Records "targets CLIENT-MODE secs S" and, for srecv, "... rss KiB".
+TARGETS_TMO=$((60 + TARGETS_N / 5))
+targets_run() { # client mode
+	local client=$1 mode=$2 list=$W/targets out=$W/targets.out t0 t1 rc=0 n i
+	start_sender tls 0 ecdsa --concurrent --send-bytes 1K
+	for ((i = 0; i < TARGETS_N; i++)); do echo "localhost:$PORT"; done >"$list"
+	: >"$out"
+	t0=$EPOCHREALTIME
+	case $client in
+	srecv)
+		local what=(--max-bytes 0)
+		[ "$mode" = fetch ] && what=(-o /dev/null)
+		/usr/bin/time -f '%M' -o "$W/targets.rss" timeout -k 5 "$TARGETS_TMO" taskset -c 0 \
+			"$SRECV" --tls --cacert "$CA" -q -P 32 "${what[@]}" --targets "$list" \
+			--info-json "$W/targets.jsonl" 2>>"$W/rx.log" || rc=$?
+		;;
+	s_client)
+		# stdin is /dev/null (xargs): s_client ends after the handshake;
+		# -ign_eof makes it read the answer to the server's close.
+		local ign=()
+		[ "$mode" = fetch ] && ign=(-ign_eof)
+		timeout -k 5 "$TARGETS_TMO" xargs -P 8 -n 1 taskset -c 0 openssl s_client -quiet \
+			-verify_return_error -CAfile "$CA" -verify_hostname localhost "${ign[@]}" \
+			-connect <"$list" >"$out" 2>>"$W/rx.log" || rc=$?
+		;;
+	loop)
+		local what=(--max-bytes 0)
+		[ "$mode" = fetch ] && what=()
+		timeout -k 5 "$TARGETS_TMO" bash -c 'while read -r t; do
+			taskset -c 0 "$@" "$t" || exit 1; done' loop "$SRECV" --tls --cacert "$CA" -q \
+			"${what[@]}" <"$list" >"$out" 2>>"$W/rx.log" || rc=$?
+		;;
+	esac
+	t1=$EPOCHREALTIME
+	reap_sender 0
+	[ "$rc" -eq 0 ] || { fail "targets $client $mode: exit $rc ($(tail -n 1 "$W/rx.log"))"; return; }
+	if [ "$client" = srecv ]; then
+		n=$(grep -c '"exit_code":0,' "$W/targets.jsonl" || true)
+		[ "$n" -eq "$TARGETS_N" ] || { fail "targets srecv $mode: $n of $TARGETS_N succeeded"; return; }
+		# the records say how much each target received
+		[ "$mode" = fetch ] &&
+			n=$(($(grep -c '"bytes_received":1024,' "$W/targets.jsonl" || true) * 1024))
+		echo "targets srecv-$mode rss $(tail -n 1 "$W/targets.rss")" >>"$RESULTS"
+	else
+		n=$(wc -c <"$out")
+	fi
+	if [ "$mode" = fetch ] && [ "$n" -ne $((TARGETS_N * 1024)) ]; then
+		fail "targets $client fetch: $n bytes, want $((TARGETS_N * 1024))"
+		return
+	fi
+	awk -v id="$client-$mode" -v t0="$t0" -v t1="$t1" \
+		'BEGIN { printf "targets %s secs %.3f\n", id, t1 - t0 }' >>"$RESULTS"
+}
+
 # ------------------------------------------------------------- the checks
 
 check_all() {
@@ -524,12 +596,13 @@ check_all() {
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$EPOCHSECONDS
-check_all
+[ "$ONLY_TARGETS" = 1 ] && ROUNDS_MAIN=0 || ROUNDS_MAIN=$ROUNDS
+[ "$ONLY_TARGETS" = 1 ] || check_all
 
 JOBS=()
 for rx in "${STREAM_RX[@]}"; do JOBS+=("stream/$rx"); done
 for rx in "${CONN_RX[@]}"; do JOBS+=("conns/$rx"); done
-for ((r = 0; r < ROUNDS; r++)); do
+for ((r = 0; r < ROUNDS_MAIN; r++)); do
 	say "round $((r + 1))/$ROUNDS"
 	# Interleaved: every receiver once per round, the starting point rotating.
 	for ((j = 0; j < ${#JOBS[@]}; j++)); do
@@ -542,7 +615,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 		fi
 	done
 done
-for ((r = 0; r < ROUNDS; r++)); do
+for ((r = 0; r < ROUNDS_MAIN; r++)); do
 	say "handshakes, round $((r + 1))/$ROUNDS"
 	if ((r % 2)); then
 		hs_run s_time_www; hs_run s_time; hs_run srecv
@@ -550,9 +623,15 @@ for ((r = 0; r < ROUNDS; r++)); do
 		hs_run srecv; hs_run s_time; hs_run s_time_www
 	fi
 done
-for ((r = 0; r < ROUNDS; r++)); do
+for ((r = 0; r < ROUNDS_MAIN; r++)); do
 	say "$MANY_N concurrent connections, round $((r + 1))/$ROUNDS"
 	many_run
+done
+for ((r = 0; r < ROUNDS; r++)); do
+	say "$TARGETS_N targets, round $((r + 1))/$ROUNDS"
+	for mode in check fetch; do
+		for client in srecv s_client loop; do targets_run "$client" "$mode"; done
+	done
 done
 ELAPSED=$((EPOCHSECONDS - START))
 
@@ -675,6 +754,31 @@ END {
 	printf "  %-32s %9.1f %9.1f %12.3f\n", "libsrecv (bench_many)", median("kib"), median("held"), median("secs")
 	printf "  (KiB/conn: at the peak, the target; held: all still open after the\n"
 	printf "  transfers, once freed heap is returned with malloc_trim(3))\n"
+}' "$RESULTS"
+
+# The many-targets rows: medians of the rounds.
+awk -v n="$TARGETS_N" '
+function median(k,   m, i, j, t, a) {
+	m = cnt[k]
+	for (i = 1; i <= m; i++) a[i] = v[k, i]
+	for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return m ? (m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2) : 0
+}
+$1 == "targets" { v[$2 " " $3, ++cnt[$2 " " $3]] = $4 }
+END {
+	if (!cnt["srecv-check secs"]) exit
+	print ""
+	printf "%d verified TLS targets on loopback (srecv-testd --concurrent on CPU 1, clients on CPU 0)\n", n
+	printf "  %-46s %9s %9s\n", "client (wall s)", "check", "1 KiB"
+	printf "  %-46s %9.3f %9.3f\n", "srecv --targets (one process, -P 32)", median("srecv-check secs"), median("srecv-fetch secs")
+	printf "  %-46s %9.3f %9.3f\n", "xargs -P 8 -n 1 openssl s_client", median("s_client-check secs"), median("s_client-fetch secs")
+	printf "  %-46s %9.3f %9.3f\n", "shell loop of srecv processes", median("loop-check secs"), median("loop-fetch secs")
+	printf "srecv --targets faster than s_client: check x%.2f, fetch x%.2f (target >= 3, aim 5)\n",
+		median("s_client-check secs") / median("srecv-check secs"), median("s_client-fetch secs") / median("srecv-fetch secs")
+	printf "srecv --targets faster than a loop:   check x%.2f, fetch x%.2f (target >= 10)\n",
+		median("loop-check secs") / median("srecv-check secs"), median("loop-fetch secs") / median("srecv-fetch secs")
+	printf "srecv --targets peak RSS: check %.1f MiB, fetch %.1f MiB (10,000 targets at -P 256: scripts/rss.sh)\n",
+		median("srecv-check rss") / 1024, median("srecv-fetch rss") / 1024
 }' "$RESULTS"
 
 if [ "$FAILS" -ne 0 ]; then

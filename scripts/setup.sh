@@ -7,15 +7,16 @@ set -euo pipefail
 # openssl (certificate generation), ca-certificates (the system trust store),
 # valgrind (memory checks), gnutls-bin (gnutls-serv, a TLS peer that is not OpenSSL),
 # time (/usr/bin/time: peak RSS in scripts/rss.sh), mandoc and man-db (the man
-# pages linted and rendered at 80 columns by tests/check_docs.sh), tinyproxy and
+# pages linted and rendered at 80 columns by tests/check_docs.sh), parallel (GNU
+# parallel: check_cli_many runs --shard shards through it), tinyproxy and
 # dante-server (real HTTP and SOCKS5 proxies for tests/check_proxy.c), and real
 # daemons for the --starttls tests (tests/check_starttls_daemons.sh): dovecot
 # (imap, pop3, lmtp), postfix (smtp), postgresql, vsftpd (ftp), slapd (ldap) and
 # prosody (xmpp). The tests start each as their own process, never as a system
 # service.
 packages="cmake make gcc libc6-dev pkg-config libssl-dev openssl check ca-certificates valgrind
-gnutls-bin time mandoc man-db tinyproxy dante-server dovecot-imapd dovecot-pop3d dovecot-lmtpd
-postfix postgresql vsftpd slapd prosody"
+gnutls-bin time mandoc man-db parallel tinyproxy dante-server dovecot-imapd dovecot-pop3d
+dovecot-lmtpd postfix postgresql vsftpd slapd prosody"
 
 missing=()
 for p in $packages; do

@@ -44,12 +44,13 @@ bash scripts/fuzz.sh 10
 
 # valgrind on a representative subset: every failure class, -o and .part,
 # signals, pins, -k and mutual TLS, misbehaving peers and receive batching
-# are in these four programs. A leak or a memory error makes srecv exit 99,
-# which fails the test that ran it.
-echo "== valgrind (check_cli_plain, check_cli_output, check_cli_verify, check_cli_names, check_faults)"
+# are in these four programs, several targets in one process in
+# check_cli_many. A leak or a memory error makes srecv exit 99, which fails
+# the test that ran it.
+echo "== valgrind (check_cli_plain, check_cli_output, check_cli_verify, check_cli_names, check_cli_many, check_faults)"
 (cd build && SRECV_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full \
 --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect" \
-	ctest --output-on-failure -j"$jobs" -R 'check_cli_(plain|output|verify|names)|check_faults')
+	ctest --output-on-failure -j"$jobs" -R 'check_cli_(plain|output|verify|names|many)|check_faults')
 # The library in-process (its public API, no srecv binary): the test program
 # itself under valgrind, unforked so that every allocation is seen.
 echo "== valgrind (check_api in-process)"

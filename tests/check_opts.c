@@ -423,7 +423,8 @@ START_TEST(help_text)
 		"-v, --verbose", "-q, --quiet", "--info-json", "--cacert", "--capath",
 		"-k, --insecure", "--servername", "--pin", "--cert", "--key", "--tls-min",
 		"--tls-max", "--ciphers", "--tls13-ciphers", "--alpn", "--crlfile", "--keylog",
-		"--allow-truncation", "-h, --help", "-V, --version"};
+		"--allow-truncation", "--targets", "-P, --parallel", "--rate", "--shard",
+		"-h, --help", "-V, --version"};
 	size_t i;
 
 	ck_assert(strncmp(opts_usage, "usage: srecv [OPTIONS] HOST:PORT\n", 33) == 0);
@@ -506,7 +507,29 @@ static const struct {
 	{{NULL}, "missing HOST:PORT (see srecv --help)"},
 	{{"-v"}, "missing HOST:PORT (see srecv --help)"},
 	{{"h:1", "extra"}, "unexpected argument 'extra' after HOST:PORT"},
-	{{"a:1", "b:2", "c:3"}, "unexpected argument 'b:2' after HOST:PORT"},
+	/* several targets: the data needs a place of its own (check_cli_many) */
+	{{"a:1", "b:2", "c:3"}, "several targets: their data cannot share standard output: "
+				"give -o TEMPLATE (%h host, %p port, %i index) or --max-bytes 0"},
+	{{"a:1", "b", "c:3"}, "unexpected argument 'b' after HOST:PORT"},
+	{{"a:1", "b:0", "-o", "%i"}, "bad address 'b:0': port must be 1-65535 or a service name"},
+	{{"a:1", "b:2", "-o", "out"}, "-o: with several targets TEMPLATE 'out' needs %i, or %h "
+				       "and %p (one file per target)"},
+	{{"a:1", "b:2", "-o", "%h"}, "-o: with several targets TEMPLATE '%h' needs %i, or %h "
+				      "and %p (one file per target)"},
+	{{"a:1", "b:2", "-o", "x%q"}, "-o: unknown '%q' in TEMPLATE 'x%q' (%h host, %p port, "
+				       "%i index, %% a %)"},
+	{{"--targets", "-", "--send-file", "-", "--max-bytes", "0"},
+	 "--targets - and --send-file -: standard input can feed only one of them"},
+	{{"--targets", "", "h:1"}, "--targets: empty file name (- is standard input)"},
+	{{"-P", "0", "h:1"}, "-P: invalid count '0' (1-1000000 connections)"},
+	{{"--parallel", "x", "h:1"}, "-P: invalid count 'x' (1-1000000 connections)"},
+	{{"--rate", "0", "h:1"}, "--rate: invalid rate '0' (connections per second, > 0, "
+				 "at most 1000000)"},
+	{{"--rate", "1.", "h:1"}, "--rate: invalid rate '1.' (connections per second, > 0, "
+				  "at most 1000000)"},
+	{{"--shard", "0/4", "h:1"}, "--shard: invalid shard '0/4' (K/N with 1 <= K <= N)"},
+	{{"--shard", "5/4", "h:1"}, "--shard: invalid shard '5/4' (K/N with 1 <= K <= N)"},
+	{{"--shard", "1", "h:1"}, "--shard: invalid shard '1' (K/N with 1 <= K <= N)"},
 	{{"--frob", "h:1"}, "unknown option '--frob' (see srecv --help)"},
 	{{"--frob=3", "h:1"}, "unknown option '--frob' (see srecv --help)"},
 	{{"-z", "h:1"}, "unknown option '-z' (see srecv --help)"},
@@ -637,6 +660,41 @@ START_TEST(apply_good_settings)
 }
 END_TEST
 
+/* Several targets: the options, the arguments kept, and when the mode
+ * applies (one HOST:PORT alone stays the single-target run). */
+START_TEST(many_targets_options)
+{
+	struct srecv_opts o;
+
+	ck_assert_msg(PARSE(&o, "--targets", "list", "-P", "8", "--rate", "2.5", "--shard", "2/4",
+			    "a:1", "[::1]:2", "-o", "out.%i") == 0, "%s", err);
+	ck_assert_str_eq(o.targets_file, "list");
+	ck_assert_int_eq(o.parallel, 8);
+	ck_assert_int_eq(o.rate_milli, 2500);
+	ck_assert_int_eq(o.shard_k, 2);
+	ck_assert_int_eq(o.shard_n, 4);
+	ck_assert_int_eq(o.nargs, 2);
+	ck_assert_str_eq(o.args[1], "[::1]:2");
+	ck_assert_str_eq(o.host, "a");
+	ck_assert_int_eq(o.many, 1);
+	opts_free(&o);
+	ck_assert_msg(PARSE(&o, "--targets", "-", "--max-bytes", "0") == 0, "%s", err);
+	ck_assert_ptr_null(o.host);
+	ck_assert_int_eq(o.many, 1);
+	opts_free(&o);
+	ck_assert_msg(PARSE(&o, "a:1", "b:2", "--max-bytes", "0") == 0, "%s", err);
+	ck_assert_int_eq(o.many, 1);
+	opts_free(&o);
+	ck_assert_msg(PARSE(&o, "--parallel", "3", "a:1", "-o", "/dev/null") == 0, "%s", err);
+	ck_assert_int_eq(o.many, 1);
+	opts_free(&o);
+	ck_assert_msg(PARSE(&o, "a:1", "-o", "out") == 0, "%s", err);
+	ck_assert_int_eq(o.many, 0);
+	ck_assert_int_eq(o.nargs, 1);
+	opts_free(&o);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("opts");
@@ -661,6 +719,7 @@ int main(void)
 	tcase_add_test(lines, progress_rule);
 	tcase_add_test(lines, apply_passes_library_errors);
 	tcase_add_test(lines, apply_good_settings);
+	tcase_add_test(lines, many_targets_options);
 	suite_add_tcase(s, units);
 	suite_add_tcase(s, lines);
 	sr = srunner_create(s);

@@ -16,6 +16,7 @@
 
 #include "json.h"
 #include "proxy.h"
+#include "many.h"
 #include "reach.h"
 #include "run.h"
 
@@ -101,7 +102,7 @@ static int arm_max_time(struct run *r)
 {
 	struct itimerspec its;
 
-	if (r->o.total_ms <= 0)
+	if (r->o.total_ms <= 0 || r->o.many) /* several targets: per target (many.c) */
 		return 0;
 	if (new_timer(&max_timer, MAX_TIMER) != 0)
 		return -1;
@@ -292,6 +293,8 @@ int main(int argc, char **argv)
 		code = 0;
 	} else if (code == RUN_GO) {
 		code = run_finish(&r, transfer(&r));
+	} else if (code == RUN_MANY) {
+		code = many_run(&r, signal_pipe[0]);
 	}
 	run_free(&r);
 	remove_signals();

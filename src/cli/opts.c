@@ -19,9 +19,11 @@
 #include "pass.h"
 #include "proxy.h"
 #include "reach.h"
+#include "targets.h"
 
 const char opts_usage[] =
 	"usage: srecv [OPTIONS] HOST:PORT\n"
+	"       srecv [OPTIONS] HOST:PORT... | --targets FILE   (several targets)\n"
 	"Connect to HOST:PORT over TCP or TLS, optionally send a request, and write\n"
 	"everything the peer sends to standard output (or -o FILE), byte for byte.\n"
 	"HOST is a name, an IPv4 address or an IPv6 address in brackets ([::1]:443);\n"
@@ -94,13 +96,21 @@ const char opts_usage[] =
 	"                          (revoked or invalid fails) or require (none fails)\n"
 	"  --strict                web-PKI certificate profile on top of the checks\n"
 	"\n"
+	"Several targets (one process, many connections at once; -o FILE is then a\n"
+	"TEMPLATE naming a file per target: %h host, %p port, %i index)\n"
+	"  --targets FILE          HOST:PORT per line (# comments; - = standard input)\n"
+	"  -P, --parallel N        connections in flight (default 32)\n"
+	"  --rate N                at most N new connections per second\n"
+	"  --shard K/N             only targets whose index modulo N is K-1\n"
+	"\n"
 	"Other\n"
 	"  -h, --help              this help\n"
 	"  -V, --version           srecv's and OpenSSL's versions\n"
 	"\n"
 	"Exit codes: 0 ok, 1 internal, 2 usage or configuration, 3 resolve, 4 connect,\n"
 	"5 TLS handshake, 6 certificate verification, 7 timeout, 8 truncated, 9 output,\n"
-	"130/143 interrupted by SIGINT/SIGTERM.\n";
+	"130/143 interrupted by SIGINT/SIGTERM. Several targets: 0 when every one\n"
+	"succeeded, else the lowest non-zero code of a target.\n";
 
 enum {
 	O_TLS = 256, O_CONNECT_TIMEOUT, O_IDLE_TIMEOUT, O_MAX_TIME, O_SEND, O_SEND_FILE,
@@ -108,10 +118,10 @@ enum {
 	O_PIN, O_CERT, O_KEY, O_TLS_MIN, O_TLS_MAX, O_CIPHERS, O_TLS13_CIPHERS, O_ALPN,
 	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO,
 	O_SAVE_CHAIN, O_MIN_DAYS, O_PROXY, O_NOPROXY, O_SESSION, O_OCSP_STAPLING, O_STRICT,
-	O_STARTTLS
+	O_STARTTLS, O_TARGETS, O_RATE, O_SHARD
 };
 
-static const char shortopts[] = ":46o:vqkhV";
+static const char shortopts[] = ":46o:vqkhVP:";
 
 static const struct option longopts[] = {
 	{"tls", no_argument, NULL, O_TLS},
@@ -153,6 +163,10 @@ static const struct option longopts[] = {
 	{"ocsp-stapling", required_argument, NULL, O_OCSP_STAPLING},
 	{"strict", no_argument, NULL, O_STRICT},
 	{"starttls", required_argument, NULL, O_STARTTLS},
+	{"targets", required_argument, NULL, O_TARGETS},
+	{"parallel", required_argument, NULL, 'P'},
+	{"rate", required_argument, NULL, O_RATE},
+	{"shard", required_argument, NULL, O_SHARD},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -709,6 +723,14 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 		o->starttls = arg;
 		o->tls = 1;
 		break;
+	case O_TARGETS:
+		if (*arg == '\0')
+			return fail(err, errlen, "--targets: empty file name (- is standard input)");
+		o->targets_file = arg;
+		break;
+	case 'P': return targets_parse_parallel(arg, &o->parallel, err, errlen);
+	case O_RATE: return targets_parse_rate(arg, &o->rate_milli, err, errlen);
+	case O_SHARD: return targets_parse_shard(arg, &o->shard_k, &o->shard_n, err, errlen);
 	case 'h': o->help = 1; break;
 	case 'V': o->version = 1; break;
 	default:
@@ -750,14 +772,22 @@ int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t er
 		if (first_tls_only == NULL && tls_only_name(c) != NULL)
 			first_tls_only = tls_only_name(c);
 	}
-	if (optind >= argc)
+	if (optind >= argc && o->targets_file == NULL)
 		return fail(err, errlen, "missing HOST:PORT (see srecv --help)"), SRECV_EUSAGE;
 	if (optind + 2 == argc && host_then_port(argv[optind], argv[optind + 1], err, errlen))
 		return SRECV_EUSAGE;
-	if (optind + 1 < argc)
-		return fail(err, errlen, "unexpected argument '%s' after HOST:PORT",
-			    argv[optind + 1]), SRECV_EUSAGE;
-	if (opts_parse_hostport(argv[optind], &o->host, &o->port, err, errlen) != 0)
+	/* Several HOST:PORT arguments are several targets; a word without a
+	 * colon after the first is no target at all. */
+	for (idx = optind + 1; idx < argc; idx++)
+		if (strchr(argv[idx], ':') == NULL)
+			return fail(err, errlen, "unexpected argument '%s' after HOST:PORT",
+				    argv[idx]), SRECV_EUSAGE;
+	if (optind < argc &&
+	    opts_parse_hostport(argv[optind], &o->host, &o->port, err, errlen) != 0)
+		return SRECV_EUSAGE;
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+	if (targets_check_args(o, err, errlen) != 0)
 		return SRECV_EUSAGE;
 	if (!o->tls && first_tls_only != NULL)
 		return fail(err, errlen, "--%s: only with TLS (add --tls)", first_tls_only),
@@ -781,6 +811,8 @@ int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t er
 		o->quiet = 1;
 		o->stderr_record = 1;
 	}
+	if (o->many && targets_check_opts(o, err, errlen) != 0)
+		return SRECV_EUSAGE;
 	return 0;
 }
 

@@ -36,6 +36,16 @@ struct srecv_opts {
 	/* --info-json -: stderr carries the record alone; implies quiet, and
 	 * the error line and every warning go into the record only. */
 	int stderr_record;
+	/* Several targets (targets.h): HOST:PORT arguments after the first
+	 * (borrowed from argv), --targets FILE, -P, --rate, --shard K/N. many:
+	 * any of them given, or more than one HOST:PORT (many.c runs them). */
+	char **args;  /* borrowed: every HOST:PORT argument, nargs of them */
+	int nargs;
+	const char *targets_file; /* borrowed; "-" = stdin */
+	long parallel;            /* 0 = default */
+	long rate_milli;          /* --rate in thousandths per second, 0 = none */
+	long shard_k, shard_n;    /* shard_n 0 = no --shard */
+	int many;
 	/* TLS only; all borrowed from argv */
 	const char *cacert, *capath, *servername, *pins, *cert, *key;
 	const char *tls_min, *tls_max, *ciphers, *ciphers13, *alpn, *crlfile, *keylog;

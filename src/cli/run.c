@@ -348,6 +348,8 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 	r->doing = "opening --send-file";
 	if (open_send_file(r) != 0)
 		return run_finish(r, SRECV_EUSAGE);
+	if (r->o.many)
+		return RUN_MANY; /* several targets: many.c opens each output */
 	/* The output before the network: an uncreatable file fails at once. */
 	r->doing = "opening the output";
 	if (sink_open(&r->sink, r->o.output, r->err, sizeof(r->err)) != 0)
@@ -711,4 +713,15 @@ void run_free(struct run *r)
 	free(r->buf);
 	r->buf = NULL;
 	opts_free(&r->o);
+}
+
+/* For many.c, which words each target's failure as run_finish does. */
+void run_add_hint(struct run *r, srecv_hint hint)
+{
+	add_hint_advice(r, hint);
+}
+
+void run_say(const char *text)
+{
+	say("%s", text);
 }

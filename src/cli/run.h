@@ -21,7 +21,8 @@
 
 enum {
 	RUN_GO = -1,     /* run_prepare: ready, connect now */
-	RUN_VERSION = -2 /* run_prepare: -V given; main prints the versions */
+	RUN_VERSION = -2, /* run_prepare: -V given; main prints the versions */
+	RUN_MANY = -3     /* run_prepare: several targets, config ready: many_run */
 };
 
 struct run {
@@ -92,5 +93,9 @@ srecv_status run_spliced(struct run *r, srecv_status st, size_t n, int errnum);
  * <r->doing>". */
 int run_finish(struct run *r, srecv_status st);
 void run_free(struct run *r);
+/* Append the option to change for hint to r->err (as run_finish does). */
+void run_add_hint(struct run *r, srecv_hint hint);
+/* "srecv: TEXT" on stderr in one write, the text made harmless. */
+void run_say(const char *text);
 
 #endif

@@ -193,7 +193,9 @@ static void fuzz_argv(int argc, char **argv)
 		srecv_config *cfg = srecv_config_new();
 		const char *flag = NULL;
 
-		check(o.host != NULL && o.port != NULL, "parsed argv has HOST:PORT", err);
+		/* --targets FILE may bring every target (several targets) */
+		check((o.host != NULL && o.port != NULL) || (o.many && o.targets_file != NULL),
+		      "parsed argv has HOST:PORT", err);
 		check(!o.have_send || o.send_data != NULL, "--send has data", err);
 		if (cfg == NULL)
 			abort();

@@ -13,9 +13,12 @@
 #include <getopt.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,7 @@ struct opts {
 	int port;
 	long count;
 	int fork; /* each connection served by a child process */
+	int concurrent; /* each connection served by a thread of ours */
 	int tls;
 	const char *cert, *key, *client_ca, *alpn;
 	/* --self-signed: 1 = a fresh root CA and a leaf it signed, 2 (=leaf) =
@@ -122,6 +126,8 @@ static void help(void)
 	      "  --port-file FILE    also write the port to FILE when ready\n"
 	      "  --count N           exit after N connections (default 0: forever)\n"
 	      "  --fork              serve each connection in a child process, all at once\n"
+	      "  --concurrent        serve each connection in a thread, all at once (no fork\n"
+	      "                      per connection: for hundreds of handshakes a second)\n"
 	      "\nTLS\n"
 	      "  --tls               serve TLS\n"
 	      "  --cert FILE         certificate chain (PEM, leaf first); --key FILE its key\n"
@@ -258,12 +264,12 @@ static void parse(int argc, char **argv, struct opts *o)
 	       O_SEND_BYTES, O_SEND_FILE, O_DELAY, O_DRIP, O_CHUNK, O_THEN, O_STALL_HS,
 	       O_GARBAGE, O_RESET_ACCEPT, O_RESET_HS, O_AFTER_CLOSE, O_NO_READ, O_KEY_UPDATE, O_PAUSE_AT, O_PAUSE_MS,
 	       O_RENEGOTIATE, O_FORK, O_SELF_SIGNED, O_CA_OUT, O_STARTTLS, O_ST_REFUSE,
-	       O_ST_NOOFFER, O_ST_ENDLESS,
-	       O_ST_LONGLINE, O_ST_STALL, O_ST_INJECT, O_ST_CLOSE };
+	       O_ST_NOOFFER, O_ST_ENDLESS, O_ST_LONGLINE, O_ST_STALL, O_ST_INJECT, O_ST_CLOSE,
+	       O_CONCURRENT };
 	static const struct option lo[] = {
 		{"listen", 1, 0, O_LISTEN}, {"port", 1, 0, O_PORT},
 		{"port-file", 1, 0, O_PORT_FILE}, {"count", 1, 0, O_COUNT},
-		{"fork", 0, 0, O_FORK},
+		{"fork", 0, 0, O_FORK}, {"concurrent", 0, 0, O_CONCURRENT},
 		{"tls", 0, 0, O_TLS}, {"cert", 1, 0, O_CERT}, {"key", 1, 0, O_KEY},
 		{"client-ca", 1, 0, O_CLIENT_CA}, {"tls-min", 1, 0, O_TLS_MIN},
 		{"tls-max", 1, 0, O_TLS_MAX}, {"alpn", 1, 0, O_ALPN},
@@ -296,6 +302,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case O_PORT_FILE: o->port_file = optarg; break;
 		case O_COUNT: o->count = (long)parse_size("--count", optarg); break;
 		case O_FORK: o->fork = 1; break;
+		case O_CONCURRENT: o->concurrent = 1; break;
 		case O_TLS: o->tls = 1; break;
 		case O_CERT: o->cert = optarg; break;
 		case O_KEY: o->key = optarg; break;
@@ -634,7 +641,8 @@ static int listen_on(const struct opts *o, int *port)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* --fork: room for a client that opens hundreds of connections at once
 	 * (a full queue drops SYNs, which the client retries only after 1 s). */
-	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, o->fork ? 1024 : 16) != 0 ||
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0 ||
+	    listen(fd, o->fork || o->concurrent ? 1024 : 16) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
 		warnx("cannot listen on %s port %d: %s", o->listen, o->port, strerror(errno));
 		close(fd);
@@ -787,7 +795,7 @@ static int send_file(struct peer *p, const struct opts *o)
 
 static int send_pattern(struct peer *p, const struct opts *o)
 {
-	static unsigned char buf[1 << 16];
+	static _Thread_local unsigned char buf[1 << 16]; /* --concurrent: per thread */
 	unsigned long long off = 0;
 
 	while (off < o->send_bytes) {
@@ -1028,6 +1036,54 @@ static int serve_forked(int lfd, int fd, SSL_CTX *ctx, const struct opts *o)
 	_exit(0); /* not exit(): the parent's stdio buffers are not ours to flush */
 }
 
+/* --concurrent: connections being served by threads. */
+static atomic_long serving;
+
+struct job {
+	int fd;
+	SSL_CTX *ctx;
+	const struct opts *o;
+};
+
+static void *serve_thread(void *arg)
+{
+	struct job *j = arg;
+
+	serve(j->fd, j->ctx, j->o);
+	close(j->fd);
+	free(j);
+	atomic_fetch_sub(&serving, 1);
+	return NULL;
+}
+
+/* --concurrent: serve fd in a detached thread (which closes it) and return
+ * at once. Threads share the SSL_CTX, which OpenSSL allows. 0, or -1 when
+ * no thread could be made (fd is then the caller's to close). */
+static int serve_threaded(int fd, SSL_CTX *ctx, const struct opts *o)
+{
+	struct job *j = malloc(sizeof(*j));
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc = -1;
+
+	if (j == NULL)
+		return -1;
+	*j = (struct job){fd, ctx, o};
+	atomic_fetch_add(&serving, 1);
+	if (pthread_attr_init(&attr) == 0) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 256 * 1024);
+		rc = pthread_create(&t, &attr, serve_thread, j) == 0 ? 0 : -1;
+		pthread_attr_destroy(&attr);
+	}
+	if (rc != 0) {
+		warnx("pthread_create failed");
+		atomic_fetch_sub(&serving, 1);
+		free(j);
+	}
+	return rc;
+}
+
 /* Reap the children that ended; wait: until none is left (or a signal). */
 static void reap_children(int wait)
 {
@@ -1080,9 +1136,16 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			continue;
 		served++;
+		/* --concurrent serves benchmarks: no Nagle wait between the
+		 * session tickets, the data and close_notify (small writes a
+		 * busy client would ACK late), as production servers do. */
+		if (o.concurrent)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+		if (o.concurrent && serve_threaded(fd, ctx, &o) == 0)
+			continue; /* the thread closes fd */
 		if (o.fork)
 			(void)serve_forked(lfd, fd, ctx, &o);
-		else
+		else if (!o.concurrent)
 			serve(fd, ctx, &o);
 		close(fd);
 	}
@@ -1091,6 +1154,8 @@ int main(int argc, char **argv)
 	 * signal we leave now and PR_SET_PDEATHSIG stops them. */
 	if (o.fork && !stop)
 		reap_children(1);
+	while (o.concurrent && !stop && atomic_load(&serving) > 0)
+		sleep_ms(10);
 	rc = 0;
 out:
 	SSL_CTX_free(ctx);
