@@ -308,6 +308,18 @@ START_TEST(bad_lists_before_any_connection)
 				"--max-bytes 0\n");
 	ck_assert_int_eq(r.code, 2);
 	srt_result_free(&r);
+	/* One-file options with several targets: refused, not skipped. */
+	srt_runl(&r, NULL, "--tls", "--save-chain", path_in_tmp("chain.pem"), "127.0.0.1:1",
+		 "127.0.0.1:2", "--max-bytes", "0", NULL);
+	ck_assert_str_eq(r.err, "srecv: --save-chain: names one file, so it takes one target "
+				"(run srecv once per target to save each chain)\n");
+	ck_assert_int_eq(r.code, 2);
+	srt_result_free(&r);
+	srt_runl(&r, NULL, "--tls", "--session", path_in_tmp("s"), "127.0.0.1:1", "127.0.0.1:2",
+		 "--max-bytes", "0", NULL);
+	ck_assert_str_eq(r.err, "srecv: --session: names one file, so it takes one target\n");
+	ck_assert_int_eq(r.code, 2);
+	srt_result_free(&r);
 	srt_tmpdir_cleanup();
 }
 END_TEST

@@ -147,6 +147,12 @@ int targets_check_opts(const struct srecv_opts *o, char *err, size_t errlen)
 			return fail(err, errlen, "-o: with several targets TEMPLATE '%s' needs "
 				    "%%i, or %%h and %%p (one file per target)", o->output);
 	}
+	/* One file each: several targets would share (or silently skip) it. */
+	if (o->save_chain != NULL)
+		return fail(err, errlen, "--save-chain: names one file, so it takes one target "
+			    "(run srecv once per target to save each chain)");
+	if (o->session != NULL)
+		return fail(err, errlen, "--session: names one file, so it takes one target");
 	if (o->targets_file != NULL && strcmp(o->targets_file, "-") == 0 &&
 	    o->send_file != NULL && strcmp(o->send_file, "-") == 0)
 		return fail(err, errlen, "--targets - and --send-file -: standard input can "
