@@ -108,6 +108,10 @@ struct sr_layer *sr_tls_layer_new(struct srecv_conn *c, struct sr_layer *below,
  * NULL with the error set on c. */
 struct sr_layer *sr_starttls_layer_new(struct srecv_conn *c, struct sr_layer *below,
 				       const char *proto, const char *name);
+/* The connect deadline caught l, a STARTTLS layer, in its dialogue: the
+ * words after "timeout: " into out ("STARTTLS (smtp) dialogue not finished
+ * within 2 s: the server sent no greeting..."); 0 when l is not one. */
+int sr_starttls_timeout_words(const struct sr_layer *l, double secs, char *out, size_t len);
 /* The table's own spelling of a protocol name (any case), NULL if unknown. */
 const char *sr_starttls_name(const char *name);
 /* "smtp, lmtp, ..." into out. */

@@ -964,3 +964,23 @@ struct sr_layer *sr_starttls_layer_new(srecv_conn *c, struct sr_layer *below, co
 	snprintf(s->name, sizeof(s->name), "%s", name ? name : "");
 	return &s->base;
 }
+
+int sr_starttls_timeout_words(const struct sr_layer *l, double secs, char *out, size_t len)
+{
+	const struct st_layer *s = (const struct st_layer *)l;
+	const char *name, *why = "";
+
+	if (l->ops != &st_ops)
+		return 0;
+	name = s->proto->name;
+	/* Where the client speaks first, a server that waits for a
+	 * ClientHello reads our request as garbage: no greeting to miss. */
+	if (s->total == 0 && (strcmp(name, "xmpp") == 0 || strcmp(name, "postgres") == 0 ||
+			      strcmp(name, "ldap") == 0))
+		why = ": the server did not answer";
+	else if (s->total == 0)
+		why = ": the server sent no greeting; one that speaks TLS at once needs no "
+		      "STARTTLS";
+	snprintf(out, len, "STARTTLS (%s) dialogue not finished within %.3g s%s", name, secs, why);
+	return 1;
+}

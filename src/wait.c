@@ -44,6 +44,7 @@ srecv_status sr_timeout_error(srecv_conn *c, const sr_deadline *dl)
 {
 	const srecv_config *cfg = c->cfg;
 	srecv_hint hint = SRECV_HINT_TOTAL_TIMEOUT;
+	char words[256];
 
 	if (strcmp(dl->what, "connect") == 0)
 		hint = SRECV_HINT_CONNECT_TIMEOUT;
@@ -59,6 +60,11 @@ srecv_status sr_timeout_error(srecv_conn *c, const sr_deadline *dl)
 	else if (strcmp(dl->what, "connect") == 0 && cfg->proxy && c->info.tunnel_ms < 0)
 		sr_seterr(c, SRECV_ETIMEOUT, "timeout: proxy %s did not open the tunnel within %.3g s",
 			  cfg->proxy->label, cfg->connect_ms / 1000.0);
+	else if (strcmp(dl->what, "connect") == 0 && c->phase == SR_PH_LAYERS &&
+		 c->ready < c->nlayers &&
+		 sr_starttls_timeout_words(c->layers[c->ready], cfg->connect_ms / 1000.0, words,
+					   sizeof(words)))
+		sr_seterr(c, SRECV_ETIMEOUT, "timeout: %s", words);
 	else if (strcmp(dl->what, "connect") == 0)
 		sr_seterr(c, SRECV_ETIMEOUT, "timeout: connection not established within %.3g s",
 			  cfg->connect_ms / 1000.0);
