@@ -380,6 +380,21 @@ static int has_key_block(const char *path)
 	return found;
 }
 
+/* The client certificate, its chain and key into the shared context, from
+ * a PEM pair or a PKCS#12 bundle alike. */
+static srecv_status use_keypair(srecv_config *cfg, struct sr_tls_config *t, X509 *cert,
+				STACK_OF(X509) *chain, EVP_PKEY *pkey)
+{
+	/* shared by every connection: see cache_extensions */
+	(void)X509_get_extension_flags(cert);
+	cache_extensions(chain);
+	if (SSL_CTX_use_certificate(t->ctx, cert) != 1 || !SSL_CTX_set1_chain(t->ctx, chain) ||
+	    SSL_CTX_use_PrivateKey(t->ctx, pkey) != 1)
+		return ossl_fail(cfg, SRECV_EINTERNAL, "unknown error",
+				 "internal error: cannot use the key pair");
+	return SRECV_OK;
+}
+
 /* A private key that would not load, in words: encrypted without a
  * passphrase, a wrong passphrase, no key in the file, or OpenSSL's reason.
  * The passphrase itself is never part of a message. */
@@ -456,17 +471,8 @@ srecv_status srecv_config_set_keypair(srecv_config *cfg, const char *cert_file,
 		goto out;
 	}
 	SSL_CTX_get0_chain_certs(tmp, &chain);
-	/* shared by every connection: see cache_extensions */
-	(void)X509_get_extension_flags(SSL_CTX_get0_certificate(tmp));
-	cache_extensions(chain);
-	if (SSL_CTX_use_certificate(t->ctx, SSL_CTX_get0_certificate(tmp)) != 1 ||
-	    !SSL_CTX_set1_chain(t->ctx, chain) ||
-	    SSL_CTX_use_PrivateKey(t->ctx, SSL_CTX_get0_privatekey(tmp)) != 1) {
-		st = ossl_fail(cfg, SRECV_EINTERNAL, "unknown error",
-			       "internal error: cannot use the key pair");
-		goto out;
-	}
-	st = SRECV_OK;
+	st = use_keypair(cfg, t, SSL_CTX_get0_certificate(tmp), chain,
+			 SSL_CTX_get0_privatekey(tmp));
 out:
 	ERR_clear_error();
 	SSL_CTX_free(tmp);
@@ -895,16 +901,7 @@ static srecv_status set_pkcs12(srecv_config *cfg, struct sr_tls_config *t, PKCS1
 				   "certificate", path);
 		goto out;
 	}
-	/* shared by every connection: see cache_extensions */
-	(void)X509_get_extension_flags(cert);
-	cache_extensions(chain);
-	if (SSL_CTX_use_certificate(t->ctx, cert) != 1 ||
-	    !SSL_CTX_set1_chain(t->ctx, chain) || SSL_CTX_use_PrivateKey(t->ctx, pkey) != 1) {
-		st = ossl_fail(cfg, SRECV_EINTERNAL, "unknown error",
-			       "internal error: cannot use the key pair");
-		goto out;
-	}
-	st = SRECV_OK;
+	st = use_keypair(cfg, t, cert, chain, pkey);
 out:
 	ERR_clear_error();
 	sk_X509_pop_free(chain, X509_free);

@@ -172,9 +172,7 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int cli_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -285,9 +283,9 @@ static int url_given(const char *s, char *err, size_t errlen)
 	if (colon != NULL)
 		port = colon + 1;
 	if (hlen == 0 || (colon != NULL && colon + 1 == end))
-		return fail(err, errlen, "URLs are not accepted: give HOST:PORT, as in "
+		return cli_fail(err, errlen, "URLs are not accepted: give HOST:PORT, as in "
 			    "'--tls example.net:443'");
-	return fail(err, errlen, "URLs are not accepted: use '%s%.*s:%.*s'%s", tls ? "--tls " : "",
+	return cli_fail(err, errlen, "URLs are not accepted: use '%s%.*s:%.*s'%s", tls ? "--tls " : "",
 		    hlen, auth, colon ? (int)(end - port) : (int)strlen(port), port,
 		    known ? "" : " (add --tls for a TLS service)");
 }
@@ -304,40 +302,40 @@ int opts_parse_hostport(const char *s, char **host, char **port, char *err, size
 		h = s + 1;
 		hend = strchr(h, ']');
 		if (hend == NULL)
-			return fail(err, errlen, "bad address '%s': missing ']'", s);
+			return cli_fail(err, errlen, "bad address '%s': missing ']'", s);
 		if (hend[1] != ':')
-			return fail(err, errlen, "bad address '%s': missing :PORT", s);
+			return cli_fail(err, errlen, "bad address '%s': missing :PORT", s);
 		colon = hend + 1;
 		if (memchr(h, ':', (size_t)(hend - h)) == NULL)
-			return fail(err, errlen,
+			return cli_fail(err, errlen,
 				    "bad address '%s': brackets are for IPv6 addresses", s);
 		if (!is_ipv6(h, (size_t)(hend - h)))
-			return fail(err, errlen, "bad address '%s': invalid IPv6 address '%.*s'",
+			return cli_fail(err, errlen, "bad address '%s': invalid IPv6 address '%.*s'",
 				    s, (int)(hend - h), h);
 	} else {
 		colon = strrchr(s, ':');
 		if (colon == NULL)
-			return fail(err, errlen, "bad address '%s': missing :PORT", s);
+			return cli_fail(err, errlen, "bad address '%s': missing :PORT", s);
 		if (strchr(s, ':') != colon)
-			return fail(err, errlen,
+			return cli_fail(err, errlen,
 				    "bad address '%s': put an IPv6 address in brackets, "
 				    "as in [::1]:443", s);
 		hend = colon;
 	}
 	if (hend == h)
-		return fail(err, errlen, "bad address '%s': empty host", s);
+		return cli_fail(err, errlen, "bad address '%s': empty host", s);
 	if (colon[1] == '\0')
-		return fail(err, errlen, "bad address '%s': missing port", s);
+		return cli_fail(err, errlen, "bad address '%s': missing port", s);
 	*port = port_string(colon + 1, &oom);
 	if (*port == NULL)
-		return oom ? fail(err, errlen, "internal error: out of memory")
-			   : fail(err, errlen,
+		return oom ? cli_fail(err, errlen, "internal error: out of memory")
+			   : cli_fail(err, errlen,
 				  "bad address '%s': port must be 1-65535 or a service name", s);
 	*host = strndup(h, (size_t)(hend - h));
 	if (*host == NULL) {
 		free(*port);
 		*port = NULL;
-		return fail(err, errlen, "internal error: out of memory");
+		return cli_fail(err, errlen, "internal error: out of memory");
 	}
 	return 0;
 }
@@ -373,7 +371,7 @@ int opts_parse_duration(const char *opt, const char *s, long *ms, char *err, siz
 	*ms = (long)total;
 	return 0;
 bad:
-	return fail(err, errlen, "%s: invalid duration '%s' (seconds, > 0)", opt, s);
+	return cli_fail(err, errlen, "%s: invalid duration '%s' (seconds, > 0)", opt, s);
 }
 
 int opts_parse_size(const char *opt, const char *s, uint64_t *v, char *err, size_t errlen)
@@ -383,12 +381,12 @@ int opts_parse_size(const char *opt, const char *s, uint64_t *v, char *err, size
 	int shift = 0;
 
 	if (!isdigit((unsigned char)*p))
-		return fail(err, errlen, "%s: invalid size '%s'", opt, s);
+		return cli_fail(err, errlen, "%s: invalid size '%s'", opt, s);
 	for (; isdigit((unsigned char)*p); p++) {
 		uint64_t d = (uint64_t)(*p - '0');
 
 		if (n > UINT64_MAX / 10 || (n == UINT64_MAX / 10 && d > UINT64_MAX % 10))
-			return fail(err, errlen, "%s: invalid size '%s'", opt, s);
+			return cli_fail(err, errlen, "%s: invalid size '%s'", opt, s);
 		n = n * 10 + d;
 	}
 	switch (*p) {
@@ -398,7 +396,7 @@ int opts_parse_size(const char *opt, const char *s, uint64_t *v, char *err, size
 	default: break;
 	}
 	if (*p != '\0' || (shift && n > (UINT64_MAX >> shift)))
-		return fail(err, errlen, "%s: invalid size '%s' (N, NK, NM or NG)", opt, s);
+		return cli_fail(err, errlen, "%s: invalid size '%s' (N, NK, NM or NG)", opt, s);
 	*v = n << shift;
 	return 0;
 }
@@ -421,7 +419,7 @@ int opts_unescape(const char *s, char **out, size_t *len, char *err, size_t errl
 
 	*out = NULL;
 	if (buf == NULL)
-		return fail(err, errlen, "internal error: out of memory");
+		return cli_fail(err, errlen, "internal error: out of memory");
 	for (; *s; s++) {
 		if (*s != '\\') {
 			buf[o++] = *s;
@@ -442,7 +440,7 @@ int opts_unescape(const char *s, char **out, size_t *len, char *err, size_t errl
 			break;
 		case '\0':
 			free(buf);
-			return fail(err, errlen, "--send: trailing backslash");
+			return cli_fail(err, errlen, "--send: trailing backslash");
 		default:
 			goto bad_escape;
 		}
@@ -453,13 +451,13 @@ int opts_unescape(const char *s, char **out, size_t *len, char *err, size_t errl
 	return 0;
 bad_hex:
 	free(buf);
-	return fail(err, errlen, "--send: \\x needs two hex digits");
+	return cli_fail(err, errlen, "--send: \\x needs two hex digits");
 bad_escape:
 	free(buf);
 	if (isprint((unsigned char)*s))
-		return fail(err, errlen, "--send: unknown escape '\\%c' (use \\\\ for a backslash)",
+		return cli_fail(err, errlen, "--send: unknown escape '\\%c' (use \\\\ for a backslash)",
 			    *s);
-	return fail(err, errlen, "--send: unknown escape: byte 0x%02x after a backslash "
+	return cli_fail(err, errlen, "--send: unknown escape: byte 0x%02x after a backslash "
 		    "(use \\\\ for a backslash)", (unsigned char)*s);
 }
 
@@ -475,7 +473,7 @@ static int host_then_port(const char *host, const char *port, char *err, size_t 
 	p = port_string(port, &oom);
 	if (p == NULL)
 		return 0;
-	fail(err, errlen, "bad address '%s': missing :PORT (did you mean %s%s%s:%s?)", host,
+	cli_fail(err, errlen, "bad address '%s': missing :PORT (did you mean %s%s%s:%s?)", host,
 	     v6 ? "[" : "", host, v6 ? "]" : "", p);
 	free(p);
 	return 1;
@@ -559,9 +557,9 @@ static void unknown_option(const char *name, char *err, size_t errlen)
 	const char *advice = habit(name);
 
 	if (advice != NULL)
-		fail(err, errlen, "unknown option '%s': %s", name, advice);
+		cli_fail(err, errlen, "unknown option '%s': %s", name, advice);
 	else
-		fail(err, errlen, "unknown option '%s' (see srecv --help)", name);
+		cli_fail(err, errlen, "unknown option '%s' (see srecv --help)", name);
 }
 
 /* The message for getopt's '?' and ':' returns. */
@@ -573,16 +571,16 @@ static void getopt_error(int c, char **argv, char *err, size_t errlen)
 	if (c == ':') {
 		/* A missing value only happens at the end of argv: el is the option. */
 		if (strncmp(el, "--", 2) == 0)
-			fail(err, errlen, "option '%.*s' needs a value (see srecv --help)",
+			cli_fail(err, errlen, "option '%.*s' needs a value (see srecv --help)",
 			     (int)strcspn(el, "="), el);
 		else
-			fail(err, errlen, "option '-%c' needs a value (see srecv --help)", optopt);
+			cli_fail(err, errlen, "option '-%c' needs a value (see srecv --help)", optopt);
 		return;
 	}
 	/* '?' with optopt naming a known option: "--tls=1" (a value for a flag). */
 	name = optopt ? long_name(optopt) : NULL;
 	if (name != NULL && (optopt >= 256 || strchr(shortopts + 1, optopt) != NULL)) {
-		fail(err, errlen, "option '--%s' takes no value (see srecv --help)", name);
+		cli_fail(err, errlen, "option '--%s' takes no value (see srecv --help)", name);
 		return;
 	}
 	/* "-connect": getopt complains about its first letter while still on
@@ -627,7 +625,7 @@ static int parse_min_days(const char *s, int *out, char *err, size_t errlen)
 	for (; *p >= '0' && *p <= '9' && v <= 36500; p++)
 		v = v * 10 + (*p - '0');
 	if (p == s || *p != '\0' || v > 36500)
-		return fail(err, errlen, "--min-days: '%s' is not a number of days from 0 to 36500",
+		return cli_fail(err, errlen, "--min-days: '%s' is not a number of days from 0 to 36500",
 			    s);
 	*out = (int)v;
 	return 0;
@@ -654,7 +652,7 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 	case 'o':
 		/* "" would become ".part" in the current folder: surely a mistake */
 		if (*arg == '\0')
-			return fail(err, errlen, "-o: empty file name (- is standard output)");
+			return cli_fail(err, errlen, "-o: empty file name (- is standard output)");
 		o->output = strcmp(arg, "-") == 0 ? NULL : arg;
 		break;
 	case O_MAX_BYTES:
@@ -666,7 +664,7 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 	case 'q': o->quiet = 1; break;
 	case O_INFO_JSON:
 		if (*arg == '\0')
-			return fail(err, errlen, "--info-json: empty file name (- is standard error)");
+			return cli_fail(err, errlen, "--info-json: empty file name (- is standard error)");
 		o->info_json = arg;
 		break;
 	case O_CACERT: o->cacert = arg; break;
@@ -687,13 +685,13 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 	case O_PASS:
 		/* The value may be the passphrase itself: never echo it. */
 		if (!pass_source_ok(arg))
-			return fail(err, errlen,
+			return cli_fail(err, errlen,
 				    "--pass: SOURCE must be pass:TEXT, env:VAR, file:PATH or fd:N");
 		o->pass = arg;
 		break;
 	case O_SAVE_CHAIN:
 		if (*arg == '\0')
-			return fail(err, errlen, "--save-chain: empty file name");
+			return cli_fail(err, errlen, "--save-chain: empty file name");
 		o->save_chain = arg;
 		break;
 	case O_MIN_DAYS: return parse_min_days(arg, &o->min_days, err, errlen);
@@ -703,7 +701,7 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 	case O_NOPROXY: o->noproxy = arg; break;
 	case O_SESSION:
 		if (*arg == '\0')
-			return fail(err, errlen, "--session: empty file name");
+			return cli_fail(err, errlen, "--session: empty file name");
 		o->session = arg;
 		break;
 	case O_OCSP_STAPLING:
@@ -712,20 +710,20 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 		else if (strcmp(arg, "require") == 0)
 			o->ocsp = SRECV_OCSP_REQUIRE;
 		else
-			return fail(err, errlen, "--ocsp-stapling: '%s' is not check or require", arg);
+			return cli_fail(err, errlen, "--ocsp-stapling: '%s' is not check or require", arg);
 		break;
 	case O_STRICT: o->strict = 1; break;
 	case O_STARTTLS:
 		/* The protocol is checked by the library (opts_apply), which
 		 * knows the list; the upgrade ends in TLS. */
 		if (*arg == '\0')
-			return fail(err, errlen, "--starttls: empty protocol name (see srecv --help)");
+			return cli_fail(err, errlen, "--starttls: empty protocol name (see srecv --help)");
 		o->starttls = arg;
 		o->tls = 1;
 		break;
 	case O_TARGETS:
 		if (*arg == '\0')
-			return fail(err, errlen, "--targets: empty file name (- is standard input)");
+			return cli_fail(err, errlen, "--targets: empty file name (- is standard input)");
 		o->targets_file = arg;
 		break;
 	case 'P': return targets_parse_parallel(arg, &o->parallel, err, errlen);
@@ -734,7 +732,7 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 	case 'h': o->help = 1; break;
 	case 'V': o->version = 1; break;
 	default:
-		return fail(err, errlen, "internal error: option %d not handled", c);
+		return cli_fail(err, errlen, "internal error: option %d not handled", c);
 	}
 	return 0;
 }
@@ -760,7 +758,7 @@ int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t er
 			return SRECV_EUSAGE;
 		}
 		if (abbreviated(current_element(argv), idx)) {
-			fail(err, errlen, "unknown option '%.*s' (see srecv --help)",
+			cli_fail(err, errlen, "unknown option '%.*s' (see srecv --help)",
 			     (int)strcspn(current_element(argv), "="), current_element(argv));
 			return SRECV_EUSAGE;
 		}
@@ -773,14 +771,14 @@ int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t er
 			first_tls_only = tls_only_name(c);
 	}
 	if (optind >= argc && o->targets_file == NULL)
-		return fail(err, errlen, "missing HOST:PORT (see srecv --help)"), SRECV_EUSAGE;
+		return cli_fail(err, errlen, "missing HOST:PORT (see srecv --help)"), SRECV_EUSAGE;
 	if (optind + 2 == argc && host_then_port(argv[optind], argv[optind + 1], err, errlen))
 		return SRECV_EUSAGE;
 	/* Several HOST:PORT arguments are several targets; a word without a
 	 * colon after the first is no target at all. */
 	for (idx = optind + 1; idx < argc; idx++)
 		if (strchr(argv[idx], ':') == NULL)
-			return fail(err, errlen, "unexpected argument '%s' after HOST:PORT",
+			return cli_fail(err, errlen, "unexpected argument '%s' after HOST:PORT",
 				    argv[idx]), SRECV_EUSAGE;
 	if (optind < argc &&
 	    opts_parse_hostport(argv[optind], &o->host, &o->port, err, errlen) != 0)
@@ -790,22 +788,22 @@ int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t er
 	if (targets_check_args(o, err, errlen) != 0)
 		return SRECV_EUSAGE;
 	if (!o->tls && first_tls_only != NULL)
-		return fail(err, errlen, "--%s: only with TLS (add --tls)", first_tls_only),
+		return cli_fail(err, errlen, "--%s: only with TLS (add --tls)", first_tls_only),
 		       SRECV_EUSAGE;
 	if (o->have_send && o->send_file)
-		return fail(err, errlen, "--send and --send-file: give one or the other"),
+		return cli_fail(err, errlen, "--send and --send-file: give one or the other"),
 		       SRECV_EUSAGE;
 	if (o->key && !o->cert)
-		return fail(err, errlen, "--key: requires --cert"), SRECV_EUSAGE;
+		return cli_fail(err, errlen, "--key: requires --cert"), SRECV_EUSAGE;
 	if (o->pass && !o->cert)
-		return fail(err, errlen, "--pass: requires --cert"), SRECV_EUSAGE;
+		return cli_fail(err, errlen, "--pass: requires --cert"), SRECV_EUSAGE;
 	if (o->verbose && o->quiet)
-		return fail(err, errlen, "-v and -q: give one or the other"), SRECV_EUSAGE;
+		return cli_fail(err, errlen, "-v and -q: give one or the other"), SRECV_EUSAGE;
 	if (o->info_json != NULL && strcmp(o->info_json, "-") == 0) {
 		/* `--info-json - 2>&1 >/dev/null | jq`: stderr must carry the
 		 * record alone, on failure too (the error is inside it). */
 		if (o->verbose || o->progress == 1)
-			return fail(err, errlen, "%s and --info-json -: stderr carries the JSON record "
+			return cli_fail(err, errlen, "%s and --info-json -: stderr carries the JSON record "
 				    "alone (give --info-json a FILE)", o->verbose ? "-v" : "--progress"),
 			       SRECV_EUSAGE;
 		o->quiet = 1;

@@ -12,6 +12,11 @@
 
 #include "srecv.h"
 
+/* err = the formatted words (a one-line reason), for the parsers of
+ * src/cli; returns -1, what they return on failure. */
+int cli_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 struct reach;
 
 #define OPTS_ERRLEN 512

@@ -11,21 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "opts.h"
 #include "pass.h"
 
 #define PASS_MAX 1023 /* what libsrecv accepts */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* "fd:N": N a plain decimal descriptor number. */
 static int fd_number(const char *s, int *fd)
@@ -75,7 +64,7 @@ static int first_line(int fd, const char *what, char **out, char *err, size_t er
 	char ch;
 
 	if (buf == NULL)
-		return fail(err, errlen, "internal error: out of memory");
+		return cli_fail(err, errlen, "internal error: out of memory");
 	for (;;) {
 		k = read(fd, &ch, 1);
 		if (k < 0 && errno == EINTR)
@@ -84,14 +73,14 @@ static int first_line(int fd, const char *what, char **out, char *err, size_t er
 			int e = errno;
 
 			pass_free((buf[n] = '\0', buf));
-			return fail(err, errlen, "--pass: cannot read %s: %s", what, strerror(e));
+			return cli_fail(err, errlen, "--pass: cannot read %s: %s", what, strerror(e));
 		}
 		if (k == 0 || ch == '\n')
 			break;
 		if (n == PASS_MAX + 1) {
 			buf[n] = '\0';
 			pass_free(buf);
-			return fail(err, errlen, "--pass: the passphrase in %s is longer than %d bytes",
+			return cli_fail(err, errlen, "--pass: the passphrase in %s is longer than %d bytes",
 				    what, PASS_MAX);
 		}
 		buf[n++] = ch;
@@ -112,7 +101,7 @@ int pass_read(const char *source, char **out, char *err, size_t errlen)
 	if (**out == '\0') {
 		pass_free(*out);
 		*out = NULL;
-		return fail(err, errlen, "--pass: the passphrase is empty");
+		return cli_fail(err, errlen, "--pass: the passphrase is empty");
 	}
 	return 0;
 }
@@ -125,14 +114,14 @@ static int pass_get(const char *source, char **out, char *err, size_t errlen)
 
 	*out = NULL;
 	if (!pass_source_ok(source))
-		return fail(err, errlen, "--pass: SOURCE must be pass:TEXT, env:VAR, file:PATH or fd:N");
+		return cli_fail(err, errlen, "--pass: SOURCE must be pass:TEXT, env:VAR, file:PATH or fd:N");
 	if (strncmp(source, "pass:", 5) == 0 || strncmp(source, "env:", 4) == 0) {
 		v = source[0] == 'p' ? source + 5 : getenv(source + 4);
 		if (v == NULL)
-			return fail(err, errlen, "--pass: environment variable %s is not set",
+			return cli_fail(err, errlen, "--pass: environment variable %s is not set",
 				    source + 4);
 		*out = strdup(v);
-		return *out ? 0 : fail(err, errlen, "internal error: out of memory");
+		return *out ? 0 : cli_fail(err, errlen, "internal error: out of memory");
 	}
 	if (source[1] == 'd') { /* fd:N */
 		fd_number(source + 3, &fd);
@@ -141,7 +130,7 @@ static int pass_get(const char *source, char **out, char *err, size_t errlen)
 	}
 	fd = open(source + 5, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, "--pass: cannot read '%s': %s", source + 5, strerror(errno));
+		return cli_fail(err, errlen, "--pass: cannot read '%s': %s", source + 5, strerror(errno));
 	snprintf(what, sizeof(what), "'%.4000s'", source + 5);
 	rc = first_line(fd, what, out, err, errlen);
 	close(fd);

@@ -14,18 +14,6 @@
 
 #include "targets.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Decimal digits only, no sign, no strtol surprises; -1 past max. */
 static long whole(const char *s, const char *end, long max)
 {
@@ -48,7 +36,7 @@ int targets_parse_parallel(const char *s, long *v, char *err, size_t errlen)
 	long n = whole(s, s + strlen(s), 1000000);
 
 	if (n < 1)
-		return fail(err, errlen, "-P: invalid count '%s' (1-1000000 connections)", s);
+		return cli_fail(err, errlen, "-P: invalid count '%s' (1-1000000 connections)", s);
 	*v = n;
 	return 0;
 }
@@ -69,7 +57,7 @@ int targets_parse_rate(const char *s, long *milli, char *err, size_t errlen)
 			frac *= 10;
 	}
 	if (n < 0 || n * 1000 + frac <= 0 || n * 1000 + frac > 1000000000L)
-		return fail(err, errlen, "--rate: invalid rate '%s' (connections per second, > 0, "
+		return cli_fail(err, errlen, "--rate: invalid rate '%s' (connections per second, > 0, "
 			    "at most 1000000)", s);
 	*milli = n * 1000 + frac;
 	return 0;
@@ -82,7 +70,7 @@ int targets_parse_shard(const char *s, long *k, long *n, char *err, size_t errle
 	long nv = slash ? whole(slash + 1, slash + 1 + strlen(slash + 1), 1000000000L) : -1;
 
 	if (kv < 1 || nv < 1 || kv > nv)
-		return fail(err, errlen, "--shard: invalid shard '%s' (K/N with 1 <= K <= N)", s);
+		return cli_fail(err, errlen, "--shard: invalid shard '%s' (K/N with 1 <= K <= N)", s);
 	*k = kv;
 	*n = nv;
 	return 0;
@@ -121,7 +109,7 @@ static int check_template(const char *tmpl, int *per_target, char *err, size_t e
 		case 'i': i = 1; break;
 		case '%': break;
 		default:
-			return fail(err, errlen, "-o: unknown '%%%.1s' in TEMPLATE '%s' (%%h host, "
+			return cli_fail(err, errlen, "-o: unknown '%%%.1s' in TEMPLATE '%s' (%%h host, "
 				    "%%p port, %%i index, %%%% a %%)", s, tmpl);
 		}
 		if (*s == '\0')
@@ -136,7 +124,7 @@ int targets_check_opts(const struct srecv_opts *o, char *err, size_t errlen)
 	int zero = o->have_max_bytes && o->max_bytes == 0, per_target = 0;
 
 	if (o->output == NULL && !zero)
-		return fail(err, errlen, "several targets: their data cannot share standard "
+		return cli_fail(err, errlen, "several targets: their data cannot share standard "
 			    "output: give -o TEMPLATE (%%h host, %%p port, %%i index) or "
 			    "--max-bytes 0");
 	/* /dev/null takes every stream without mixing anything up. */
@@ -144,18 +132,18 @@ int targets_check_opts(const struct srecv_opts *o, char *err, size_t errlen)
 		if (check_template(o->output, &per_target, err, errlen) != 0)
 			return -1;
 		if (!per_target)
-			return fail(err, errlen, "-o: with several targets TEMPLATE '%s' needs "
+			return cli_fail(err, errlen, "-o: with several targets TEMPLATE '%s' needs "
 				    "%%i, or %%h and %%p (one file per target)", o->output);
 	}
 	/* One file each: several targets would share (or silently skip) it. */
 	if (o->save_chain != NULL)
-		return fail(err, errlen, "--save-chain: names one file, so it takes one target "
+		return cli_fail(err, errlen, "--save-chain: names one file, so it takes one target "
 			    "(run srecv once per target to save each chain)");
 	if (o->session != NULL)
-		return fail(err, errlen, "--session: names one file, so it takes one target");
+		return cli_fail(err, errlen, "--session: names one file, so it takes one target");
 	if (o->targets_file != NULL && strcmp(o->targets_file, "-") == 0 &&
 	    o->send_file != NULL && strcmp(o->send_file, "-") == 0)
-		return fail(err, errlen, "--targets - and --send-file -: standard input can "
+		return cli_fail(err, errlen, "--targets - and --send-file -: standard input can "
 			    "feed only one of them");
 	return 0;
 }
@@ -211,7 +199,7 @@ static int add_one(struct targets *t, const char *s, char *err, size_t errlen, i
 	free(p);
 	if (rc != 0) {
 		*oom = 1;
-		return fail(err, errlen, "internal error: out of memory");
+		return cli_fail(err, errlen, "internal error: out of memory");
 	}
 	return 0;
 }
@@ -234,7 +222,7 @@ static int add_line(struct targets *t, char *line, char *err, size_t errlen, int
 		return 0;
 	for (e = s; *e; e++)
 		if (isspace((unsigned char)*e))
-			return fail(err, errlen, "expected one HOST:PORT per line, found '%s'", s);
+			return cli_fail(err, errlen, "expected one HOST:PORT per line, found '%s'", s);
 	return add_one(t, s, err, errlen, oom);
 }
 
@@ -246,19 +234,19 @@ static int load_file(struct targets *t, const char *name, char *err, size_t errl
 	size_t cap = 0, lineno = 0;
 
 	if (f == NULL)
-		return fail(err, errlen, "--targets: cannot read '%s': %s", name, strerror(errno));
+		return cli_fail(err, errlen, "--targets: cannot read '%s': %s", name, strerror(errno));
 	for (;;) {
 		errno = 0;
 		if (getline(&line, &cap, f) < 0) {
 			if (ferror(f))
-				rc = fail(err, errlen, "--targets: cannot read '%s': %s", name,
+				rc = cli_fail(err, errlen, "--targets: cannot read '%s': %s", name,
 					  strerror(errno ? errno : EIO));
 			break;
 		}
 		lineno++;
 		if (add_line(t, line, why, sizeof(why), oom) != 0) {
-			rc = *oom ? fail(err, errlen, "%s", why)
-				  : fail(err, errlen, "--targets '%s' line %zu: %s", name, lineno,
+			rc = *oom ? cli_fail(err, errlen, "%s", why)
+				  : cli_fail(err, errlen, "--targets '%s' line %zu: %s", name, lineno,
 					 why);
 			break;
 		}
@@ -284,7 +272,7 @@ int targets_load(struct targets *t, const struct srecv_opts *o, char *err, size_
 	if (o->targets_file != NULL && load_file(t, o->targets_file, err, errlen, oom) != 0)
 		return -1;
 	if (t->total == 0)
-		return fail(err, errlen, "no targets: --targets '%s' lists none", o->targets_file);
+		return cli_fail(err, errlen, "no targets: --targets '%s' lists none", o->targets_file);
 	return 0;
 }
 
