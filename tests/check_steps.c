@@ -308,8 +308,10 @@ static void steps_transfer(int tls, int generic)
 	ck_assert_int_eq(DRIVE(c, &w, srecv_connect(c, "127.0.0.1", portstr(s.port))), SRECV_OK);
 	ck_assert_int_ge(srecv_conn_fd(c), 0);
 	if (tls) {
-		/* a handshake cannot complete without waiting for the server */
-		ck_assert_int_ge(w.pollin, 1);
+		/* No claim that the handshake waited: a server thread that
+		 * answers between our write and our read (valgrind runs one
+		 * thread at a time) leaves nothing to wait for. The receive
+		 * below waits for certain: the server writes only after our go. */
 		ck_assert_int_eq(srecv_conn_info(c)->tls, 1);
 		ck_assert_str_eq(srecv_conn_info(c)->verify, "ok");
 	}
