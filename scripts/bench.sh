@@ -417,10 +417,8 @@ conns_run() { # section id
 # (tests/bench_handshakes.c), against `openssl s_time -new` for HS_SECS
 # seconds, both verifying against ca.crt, both on CPU 0, same sender.
 # Both dial 127.0.0.1 (libsrecv verifies it against the certificate's IP
-# SAN): "localhost" also resolves to ::1, where the sender does not listen,
-# and libsrecv (Happy Eyeballs, IPv6 first) would pay a refused connection
-# per handshake that s_time (it dials getaddrinfo's first answer,
-# 127.0.0.1 on the machines measured) does not.
+# SAN), so the rows compare handshakes rather than name lookups: with
+# "localhost" each connection of either client reads /etc/hosts again.
 # Records "hs ID rate R" (wall) and "hs ID urate R" (per user CPU second).
 HS_COUNT=1000
 HS_SECS=5
