@@ -201,8 +201,10 @@ static srecv_status apply_pass(struct run *r)
 
 /* --session FILE: the saved session is read (a file that is not safe to
  * hold a secret is refused: exit 2) and FILE.part made, before connecting;
- * a file holding no usable session only costs the resumption. */
-static int prepare_session(struct run *r)
+ * a file holding no usable session only costs the resumption. again: a
+ * --retry attempt, whose new connection is offered the session once more
+ * (FILE.part is made already). */
+static int prepare_session(struct run *r, int again)
 {
 	unsigned char *data = NULL;
 	size_t len = 0;
@@ -212,13 +214,13 @@ static int prepare_session(struct run *r)
 	if (r->o.session == NULL || !r->o.tls)
 		return 0;
 	if (session_read(r->o.session, &data, &len, why, sizeof(why)) != 0 ||
-	    sink_open_secret(&r->session_sink, r->o.session, why, sizeof(why)) != 0) {
+	    (!again && sink_open_secret(&r->session_sink, r->o.session, why, sizeof(why)) != 0)) {
 		snprintf(r->err, sizeof(r->err), "--session: %s", why);
 		goto out;
 	}
 	r->session_sink_open = 1;
 	if (data != NULL && srecv_conn_set_session(r->conn, data, len) != SRECV_OK &&
-	    r->o.verbose)
+	    r->o.verbose && !again)
 		say("--session: '%s' holds no session to resume (%s): full handshake",
 		    r->o.session, srecv_error(r->conn));
 	rc = 0;
@@ -369,9 +371,22 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 	if (r->conn == NULL)
 		return fail(r, SRECV_EINTERNAL, "internal error: out of memory");
 	r->doing = "opening --session";
-	if (prepare_session(r) != 0)
+	if (prepare_session(r, 0) != 0)
 		return run_finish(r, SRECV_EUSAGE);
 	return RUN_GO;
+}
+
+int run_new_conn(struct run *r)
+{
+	srecv_conn_free(r->conn);
+	r->conn = srecv_conn_new(r->cfg);
+	if (r->conn == NULL) {
+		snprintf(r->err, sizeof(r->err), "internal error: out of memory");
+		return -1;
+	}
+	if (prepare_session(r, 1) != 0)
+		return -1;
+	return 0;
 }
 
 /* What -v and --info-json show: the library's record, except that with a
