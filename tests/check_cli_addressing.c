@@ -174,6 +174,26 @@ START_TEST(local_address_bound)
 }
 END_TEST
 
+/* Through a proxy the bind applies to the connection to the proxy: a
+ * srecv-testd playing an HTTP proxy that says 200 and then who called. */
+START_TEST(local_address_to_proxy)
+{
+	srt_testd d;
+	srt_result r;
+	char url[64];
+
+	srt_testd_startl(&d, "--recv-line", "--send", "HTTP/1.1 200 OK\\r\\n\\r\\n", "--send-peer",
+			 NULL);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", d.port);
+	srt_runl(&r, NULL, "--proxy", url, "--local-address", "127.0.0.2", "target.example:80",
+		 NULL);
+	ck_assert_msg(r.code == 0, "%s", r.err);
+	ck_assert_str_eq((char *)r.out, "127.0.0.2\n");
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+}
+END_TEST
+
 /* An address this host does not have; one of the other family. */
 START_TEST(local_address_errors)
 {
@@ -374,6 +394,7 @@ int main(void)
 	tcase_add_test(tc, unix_errors);
 	tcase_add_test(tc, local_address_bound);
 	tcase_add_test(tc, local_address_errors);
+	tcase_add_test(tc, local_address_to_proxy);
 	tcase_add_test(tc, retry_lines_and_exit);
 	tcase_add_test(tc, retry_until_listening);
 	tcase_add_test(tc, retry_never_on_verify);

@@ -44,7 +44,7 @@ enum then { THEN_CLOSE, THEN_TRUNCATE, THEN_RESET, THEN_STALL };
 struct opts {
 	const char *listen, *port_file;
 	const char *unix_path; /* --unix: listen there instead of on TCP */
-	int send_peer; /* --send-peer: the client's address first */
+	int send_peer; /* --send-peer: the client's address, after --send's */
 	int port;
 	long count;
 	int fork; /* each connection served by a child process */
@@ -148,8 +148,8 @@ static void help(void)
 	      "  --recv-bytes N      read N bytes (fewer if the client closes)\n"
 	      "  --recv-line         read up to the first newline\n"
 	      "  --echo              start the response with the request bytes\n"
-	      "  --send-peer         start the response with the client's address and a\n"
-	      "                      newline (\"127.0.0.2\\n\"; \"unix\\n\" on --unix)\n"
+	      "  --send-peer         send the client's address and a newline, after --send's\n"
+	      "                      TEXT (\"127.0.0.2\\n\"; \"unix\\n\" on --unix)\n"
 	      "\nResponse\n"
 	      "  --send TEXT         send TEXT (escapes \\r \\n \\t \\0 \\\\ \\xHH)\n"
 	      "  --send-bytes N      send N bytes of the standard pattern (K, M, G suffixes)\n"
@@ -1038,9 +1038,9 @@ static void serve(int fd, SSL_CTX *ctx, const struct opts *o)
 		sleep_ms(o->delay_ms);
 	if (o->echo && req_len && respond(&p, o, req, req_len) != 0)
 		goto out;
-	if (o->send_peer && send_peer(&p, o) != 0)
-		goto out;
 	if (o->send_text && respond(&p, o, (unsigned char *)o->send_text, o->send_text_len) != 0)
+		goto out;
+	if (o->send_peer && send_peer(&p, o) != 0)
 		goto out;
 	if (o->send_file && send_file(&p, o) != 0)
 		goto out;
