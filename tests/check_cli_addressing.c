@@ -216,8 +216,9 @@ START_TEST(local_address_errors)
 }
 END_TEST
 
-/* A closed port: the exact -v lines, the delays doubling, exit 4 (the
- * last try's); without -v one error line only. */
+/* A closed port: the exact -v lines (each try's report, then the retry
+ * line), the delays doubling, exit 4 (the last try's); without -v one
+ * error line only. */
 START_TEST(retry_lines_and_exit)
 {
 	srt_result r;
@@ -228,11 +229,21 @@ START_TEST(retry_lines_and_exit)
 		 srt_addr("127.0.0.1", port), NULL);
 	ck_assert_int_eq(r.code, 4);
 	snprintf(want, sizeof(want),
+		 "* Could not connect to 127.0.0.1 (127.0.0.1) port %d\n"
 		 "* Retrying in 0.1 s (attempt 2 of 3): connection failed: 127.0.0.1 port %d: "
-		 "connection refused\n"
+		 "connection refused\n* Resolved 127.0.0.1 in ", port, port);
+	ck_assert_msg(strstr(r.err, want) != NULL, "%s", r.err);
+	snprintf(want, sizeof(want),
+		 "* Could not connect to 127.0.0.1 (127.0.0.1) port %d\n"
 		 "* Retrying in 0.2 s (attempt 3 of 3): connection failed: 127.0.0.1 port %d: "
 		 "connection refused\n* Resolved 127.0.0.1 in ", port, port);
-	ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.err, want) != NULL, "%s", r.err);
+	snprintf(want, sizeof(want),
+		 "* Could not connect to 127.0.0.1 (127.0.0.1) port %d\n"
+		 "srecv: connection failed: 127.0.0.1 port %d: connection refused\n", port, port);
+	ck_assert_msg(strlen(r.err) > strlen(want) &&
+			      strcmp(r.err + strlen(r.err) - strlen(want), want) == 0, "%s", r.err);
+	ck_assert_int_eq(count(r.err, "* Retrying in "), 2);
 	ck_assert_msg(r.secs >= 0.3, "%.3f s", r.secs);
 	srt_result_free(&r);
 
@@ -281,7 +292,7 @@ START_TEST(retry_until_listening)
 	ck_assert_str_eq((char *)r.out, "late\n");
 	snprintf(want, sizeof(want), "* Retrying in 0.2 s (attempt 2 of 9): connection failed: "
 		 "127.0.0.1 port %d: connection refused\n", port);
-	ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0, "%s", r.err);
+	ck_assert_msg(strstr(r.err, want) != NULL, "%s", r.err);
 	srt_result_free(&r);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
@@ -320,6 +331,97 @@ START_TEST(retry_handshake_reset)
 	ck_assert_int_eq(count(r.err, "* Retrying in 0.05 s (attempt 2 of 2): "), 1);
 	srt_result_free(&r);
 	srt_testd_stop(&d);
+}
+END_TEST
+
+/* Connected, but no byte came: a reset (4) or the idle timeout (7) before
+ * any data is retried, with --send-file FILE sent again from its start;
+ * --send-file - cannot be read twice, so a try that sent it is the last. */
+START_TEST(retry_before_data)
+{
+	srt_testd d;
+	srt_result r;
+	const char *req = sock_path("req");
+	FILE *f;
+
+	srt_testd_startl(&d, "--reset-on-accept", NULL);
+	srt_runl(&r, NULL, "-v", "--retry", "2", "--retry-delay", "0.05",
+		 srt_addr("127.0.0.1", d.port), NULL);
+	ck_assert_int_eq(r.code, 4);
+	ck_assert_int_eq(count(r.err, "* Retrying in "), 2);
+	ck_assert_msg(strstr(r.err, "* Retrying in 0.05 s (attempt 2 of 3): connection failed: "
+				    "connection reset by peer before any data\n") != NULL, "%s", r.err);
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+
+	f = fopen(req, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("request\n", f);
+	fclose(f);
+	srt_testd_startl(&d, "--recv-line", "--then", "stall", NULL);
+	srt_runl(&r, NULL, "-v", "--retry", "1", "--retry-delay", "0.05", "--idle-timeout", "0.2",
+		 "--send-file", req, srt_addr("127.0.0.1", d.port), NULL);
+	ck_assert_int_eq(r.code, 7);
+	ck_assert_int_eq(count(r.err, "* Retrying in 0.05 s (attempt 2 of 2): timeout: no data "
+				      "for 0.2 s\n"), 1);
+	srt_result_free(&r);
+
+	{
+		srt_opts o = {.stdin_data = "request\n", .stdin_len = 8};
+
+		srt_runl(&r, &o, "-v", "--retry", "1", "--retry-delay", "0.05", "--idle-timeout",
+			 "0.2", "--send-file", "-", srt_addr("127.0.0.1", d.port), NULL);
+	}
+	ck_assert_int_eq(r.code, 7);
+	ck_assert_msg(strstr(r.err, "Retrying") == NULL, "%s", r.err);
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+}
+END_TEST
+
+/* The request goes again whole: the first server resets, the next one on
+ * the same port echoes what it got. */
+START_TEST(retry_sends_file_again)
+{
+	srt_result r;
+	int port = srt_free_port();
+	char portstr[16];
+	const char *req = sock_path("req2");
+	FILE *f;
+	pid_t pid;
+
+	f = fopen(req, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("the whole request\n", f);
+	fclose(f);
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *bin = getenv("SRECV_TESTD");
+		int devnull = open("/dev/null", 1);
+		pid_t first;
+
+		dup2(devnull, STDOUT_FILENO);
+		first = fork();
+		if (first == 0) {
+			execl(bin, bin, "--port", portstr, "--recv-line", "--reset-on-accept",
+			      "--count", "1", (char *)NULL);
+			_exit(127);
+		}
+		waitpid(first, NULL, 0);
+		execl(bin, bin, "--port", portstr, "--recv-line", "--echo", "--count", "1",
+		      (char *)NULL);
+		_exit(127);
+	}
+	srt_runl(&r, NULL, "-v", "--retry", "8", "--retry-delay", "0.2", "--send-file", req,
+		 srt_addr("127.0.0.1", port), NULL);
+	ck_assert_msg(r.code == 0, "%s", r.err);
+	ck_assert_str_eq((char *)r.out, "the whole request\n");
+	ck_assert_msg(strstr(r.err, "* Retrying in 0.2 s (attempt 2 of 9): ") != NULL, "%s", r.err);
+	srt_result_free(&r);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
 }
 END_TEST
 
@@ -401,6 +503,8 @@ int main(void)
 	tcase_add_test(tc, retry_never_on_verify);
 	tcase_add_test(tc, retry_handshake_reset);
 	tcase_add_test(tc, retry_never_after_data);
+	tcase_add_test(tc, retry_before_data);
+	tcase_add_test(tc, retry_sends_file_again);
 	tcase_add_test(tc, retry_max_time_bounds);
 	tcase_add_test(tc, retry_signal_in_backoff);
 	suite_add_tcase(s, tc);

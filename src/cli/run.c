@@ -376,6 +376,16 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 	return RUN_GO;
 }
 
+int run_rewind_send(struct run *r)
+{
+	if (r->send_fd < 0)
+		return 0;
+	/* Standard input may have been read from elsewhere than its start. */
+	if (r->send_fd == STDIN_FILENO)
+		return -1;
+	return lseek(r->send_fd, 0, SEEK_SET) == 0 ? 0 : -1;
+}
+
 int run_new_conn(struct run *r)
 {
 	srecv_conn_free(r->conn);

@@ -77,6 +77,10 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd);
  * (a connection serves one connect), the --session offered again. 0, or
  * -1 with r->err set. */
 int run_new_conn(struct run *r);
+/* --retry after the request went: --send-file FILE back to its start. 0
+ * (also without --send-file), or -1 when it cannot be sent again (standard
+ * input, a pipe). */
+int run_rewind_send(struct run *r);
 /* After srecv_connect, whatever it returned: the -v report. */
 void run_connected(struct run *r);
 /* --send or --send-file, then start the progress meter. */
