@@ -299,6 +299,44 @@ START_TEST(retry_until_listening)
 }
 END_TEST
 
+/* --save-chain keeps waiting through tries that never reached a
+ * handshake: the chain of the try that did is saved. */
+START_TEST(retry_then_save_chain)
+{
+	srt_result r;
+	int port = srt_free_port();
+	char portstr[16];
+	const char *chain = sock_path("chain.pem");
+	unsigned char *got;
+	size_t len;
+	pid_t pid;
+
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *bin = getenv("SRECV_TESTD");
+		int devnull = open("/dev/null", 1);
+
+		dup2(devnull, STDOUT_FILENO);
+		sleep(2);
+		execl(bin, bin, "--port", portstr, "--tls", "--cert", srt_cert("good.chain.pem"),
+		      "--key", srt_cert("good.key"), "--send", "ok\\n", "--count", "1", (char *)NULL);
+		_exit(127);
+	}
+	srt_runl(&r, NULL, CA, "--retry", "8", "--retry-delay", "0.2", "--save-chain", chain,
+		 srt_addr("localhost", port), NULL);
+	ck_assert_msg(r.code == 0, "%s", r.err);
+	ck_assert_str_eq((char *)r.out, "ok\n");
+	got = srt_slurp(chain, &len);
+	ck_assert_int_eq(count((char *)got, "-----BEGIN CERTIFICATE-----"), 2);
+	free(got);
+	srt_result_free(&r);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+END_TEST
+
 /* A verification failure (6) is never retried. */
 START_TEST(retry_never_on_verify)
 {
@@ -501,6 +539,7 @@ int main(void)
 	tcase_add_test(tc, retry_lines_and_exit);
 	tcase_add_test(tc, retry_until_listening);
 	tcase_add_test(tc, retry_never_on_verify);
+	tcase_add_test(tc, retry_then_save_chain);
 	tcase_add_test(tc, retry_handshake_reset);
 	tcase_add_test(tc, retry_never_after_data);
 	tcase_add_test(tc, retry_before_data);

@@ -151,14 +151,17 @@ static int open_save_chain(struct run *r)
 /* After the handshake, whatever its outcome (a failed verification is when
  * the chain is wanted): every certificate the server sent, leaf first, as
  * PEM, then renamed into place. Without a certificate (no TLS handshake
- * got that far) nothing is written and the temporary file goes. */
+ * got that far) nothing is written and the temporary file goes (at
+ * run_free). */
 static void save_chain(struct run *r)
 {
 	size_t i, n = srecv_conn_chain_count(r->conn);
 	char why[sizeof(r->chain_err) - 32] = "";
 	int errnum = 0, rc = 0;
 
-	if (!r->chain_sink_open)
+	/* No certificate yet (the try failed before the handshake): the file
+	 * waits for a --retry's try, or run_free removes it. */
+	if (!r->chain_sink_open || n == 0)
 		return;
 	for (i = 0; i < n && rc == 0; i++) {
 		const srecv_cert_info *ci = srecv_conn_chain_cert(r->conn, i);
