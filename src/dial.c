@@ -59,17 +59,16 @@ static unsigned ss_port(const struct sockaddr_storage *ss)
 					       : ((const struct sockaddr_in *)ss)->sin_port);
 }
 
+/* An IP address's text, or a Unix socket's path (info.address). */
 static void addr_string(const struct sockaddr_storage *ss, char *out, size_t len)
 {
-	if (ss->ss_family == AF_UNIX) {
-		snprintf(out, len, "%s", ((const struct sockaddr_un *)ss)->sun_path);
-		return;
-	}
 	const void *a = ss->ss_family == AF_INET6
 				? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
 				: (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
 
-	if (inet_ntop(ss->ss_family, a, out, (socklen_t)len) == NULL)
+	if (ss->ss_family == AF_UNIX)
+		snprintf(out, len, "%s", ((const struct sockaddr_un *)ss)->sun_path);
+	else if (inet_ntop(ss->ss_family, a, out, (socklen_t)len) == NULL)
 		snprintf(out, len, "?");
 }
 
