@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -695,6 +696,60 @@ START_TEST(unix_socket_dial_and_splice)
 }
 END_TEST
 
+/* Non-blocking mode over a Unix socket: the connect and the read hand
+ * back WANT_* with something to poll, never blocking. */
+START_TEST(unix_socket_nonblocking)
+{
+	struct sockaddr_un un;
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	srecv_status st;
+	int lfd, afd, timeout, rounds = 0;
+	size_t n = 0;
+	char buf[8];
+
+	memset(&un, 0, sizeof(un));
+	un.sun_family = AF_UNIX;
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s/nb.sock", srt_tmpdir());
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&un, sizeof(un)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	ck_assert_int_eq(srecv_config_set_unix_socket(cfg, un.sun_path), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_conn_set_nonblocking(c, 1), SRECV_OK);
+	while ((st = srecv_connect(c, "h", "1")) == SRECV_WANT_POLLIN || st == SRECV_WANT_POLLOUT) {
+		struct pollfd fds[SRECV_POLLFD_MAX];
+		size_t k = srecv_conn_pollfds(c, fds, SRECV_POLLFD_MAX, &timeout);
+
+		ck_assert_uint_ge(k, 1);
+		ck_assert_int_lt(++rounds, 100);
+		poll(fds, k, 1000);
+	}
+	ck_assert_int_eq(st, SRECV_OK);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	ck_assert_int_eq(srecv_recv(c, buf, sizeof(buf), &n), SRECV_WANT_POLLIN);
+	ck_assert_int_eq(write(afd, "nb", 2), 2);
+	rounds = 0;
+	while ((st = srecv_recv(c, buf, sizeof(buf), &n)) == SRECV_WANT_POLLIN) {
+		struct pollfd fds[SRECV_POLLFD_MAX];
+		size_t k = srecv_conn_pollfds(c, fds, SRECV_POLLFD_MAX, &timeout);
+
+		ck_assert_uint_ge(k, 1);
+		ck_assert_int_lt(++rounds, 100);
+		poll(fds, k, 1000);
+	}
+	ck_assert_int_eq(st, SRECV_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(memcmp(buf, "nb", 2) == 0);
+	close(afd);
+	close(lfd);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
 START_TEST(unix_socket_and_local_address_setters)
 {
 	srecv_config *cfg = srecv_config_new();
@@ -777,6 +832,7 @@ int main(void)
 	tcase_add_test(dial, tls_set_after_conn_new_is_honoured);
 	tcase_add_test(dial, recv_refuses_empty_buffer);
 	tcase_add_test(dial, unix_socket_dial_and_splice);
+	tcase_add_test(dial, unix_socket_nonblocking);
 	tcase_add_test(dial, local_address_bound_other_family_skipped);
 	tcase_add_test(config, unix_socket_and_local_address_setters);
 	tcase_add_loop_test(dial, batch_never_holds_a_burst_end, 0, 6);
