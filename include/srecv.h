@@ -598,6 +598,35 @@ typedef void (*srecv_trace_fn)(void *arg, int sent, const char *data, size_t len
 /* fn NULL = none (default); arg is borrowed and passed to fn. */
 SRECV_API srecv_status srecv_config_set_trace(srecv_config *cfg, srecv_trace_fn fn, void *arg);
 
+/* ---------------------------------------------------------------------- */
+/* Added in 1.1: addressing */
+
+/*
+ * Connect to the Unix-domain stream socket at path instead of resolving
+ * and dialling host:port: srecv_connect's host and port still name the
+ * target (info.host, info.port, the TLS server name unless
+ * srecv_config_set_servername gives one, the session's match), and
+ * info.address is the path. The connect deadline applies. A path that
+ * does not fit sun_path (107 bytes on Linux) -> SRECV_EUSAGE here; a
+ * missing socket or one not allowed -> SRECV_ECONNECT at the connect
+ * ("connection failed: unix socket '/x': No such file or directory").
+ * NULL or "" = none (TCP, the default). A config with a proxy too fails
+ * srecv_connect with SRECV_EUSAGE; the resolver hook, the family and the
+ * local address are not used.
+ */
+SRECV_API srecv_status srecv_config_set_unix_socket(srecv_config *cfg, const char *path);
+
+/*
+ * Bind each TCP connection (to the target, or to the proxy) to the
+ * source address addr before connecting: an IPv4 or IPv6 literal
+ * (inet_pton(3) forms, no brackets), checked here (SRECV_EUSAGE). Only
+ * the target's addresses of that family are tried; none -> SRECV_ECONNECT
+ * ("local address 127.0.0.2 is IPv4 but 'h' has no IPv4 address"). An
+ * address this host does not have -> SRECV_ECONNECT ("cannot bind to ADDR:
+ * Cannot assign requested address"). NULL or "" = none (the default).
+ */
+SRECV_API srecv_status srecv_config_set_local_address(srecv_config *cfg, const char *addr);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,9 +4,12 @@
  * settings, read and validated once in their setters, are tls_config.c's;
  * no network I/O and no OpenSSL here.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "srecv_int.h"
 
@@ -43,6 +46,7 @@ void srecv_config_free(srecv_config *cfg)
 	free(cfg->servername);
 	free(cfg->pins);
 	sr_proxy_free(cfg->proxy); /* wipes the credentials */
+	free(cfg->unix_path);
 	free(cfg);
 }
 
@@ -221,5 +225,54 @@ srecv_status srecv_config_set_trace(srecv_config *cfg, srecv_trace_fn fn, void *
 		return SRECV_EUSAGE;
 	cfg->trace = fn;
 	cfg->trace_arg = arg;
+	return SRECV_OK;
+}
+
+/* A path connect(2) can take: it must fit sun_path with its NUL (unix(7)),
+ * so a longer one is refused here rather than cut short at the dial. */
+srecv_status srecv_config_set_unix_socket(srecv_config *cfg, const char *path)
+{
+	struct sockaddr_un un;
+	char *copy = NULL;
+
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
+	if (path != NULL && *path != '\0') {
+		if (strlen(path) >= sizeof(un.sun_path))
+			return sr_cfg_seterr(cfg, "unix socket '%.40s...': path too long (at most %zu "
+					     "bytes)", path, sizeof(un.sun_path) - 1);
+		if ((copy = strdup(path)) == NULL)
+			return sr_cfg_seterr(cfg, "internal error: out of memory");
+	}
+	free(cfg->unix_path);
+	cfg->unix_path = copy;
+	return SRECV_OK;
+}
+
+/* inet_pton's strict forms only: a source address is typed by a person or
+ * a script, and "127.1" binding 127.0.0.1 would surprise both. */
+srecv_status srecv_config_set_local_address(srecv_config *cfg, const char *addr)
+{
+	struct sockaddr_storage ss;
+
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
+	memset(&ss, 0, sizeof(ss));
+	if (addr == NULL || *addr == '\0') {
+		cfg->local = ss;
+		cfg->local_text[0] = '\0';
+		return SRECV_OK;
+	}
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	else
+		return sr_cfg_seterr(cfg, "local address '%s' is not an IPv4 or IPv6 address", addr);
+	cfg->local = ss;
+	inet_ntop(ss.ss_family,
+		  ss.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
+					  : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+		  cfg->local_text, sizeof(cfg->local_text));
 	return SRECV_OK;
 }

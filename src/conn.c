@@ -354,6 +354,11 @@ srecv_status srecv_connect(srecv_conn *c, const char *host, const char *port)
 		return connect_run(c);
 	if (host == NULL || port == NULL || *host == '\0' || *port == '\0')
 		return sr_usage(c, "connect failed: no host or port given");
+	/* A tunnel starts with a TCP connection to the proxy; a Unix socket
+	 * path is the connection itself: one or the other. */
+	if (c->cfg->proxy != NULL && c->cfg->unix_path != NULL)
+		return sr_usage(c, "connect failed: the configuration has both a proxy and a "
+				   "unix socket; give one or the other");
 	if (begin(c) != SRECV_OK)
 		return c->status;
 	c->info.host = sr_keep(c, host);

@@ -4,6 +4,8 @@
  * families interleaved, a new attempt every 250 ms or as soon as one fails,
  * first connection wins. conn.c waits (or its caller does, non-blocking).
  * Hands over a connected, non-blocking socket. Knows nothing of TLS.
+ * With a Unix socket path in the config there is one attempt, to the path;
+ * with a local address each TCP attempt binds it first.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "srecv_int.h"
@@ -32,6 +36,7 @@ struct sr_dial {
 	int64_t t0; /* the first attempt (info.connect_ms) */
 	int64_t next_start; /* when the next attempt is due; 0 = at once */
 	int err; /* the last attempt's error */
+	int bind_failed; /* err came from binding the local address */
 	int last; /* the last attempt started or failed; -1 = none */
 };
 
@@ -42,6 +47,9 @@ static double ms_since(int64_t t0)
 
 static socklen_t ss_len(const struct sockaddr_storage *ss)
 {
+	if (ss->ss_family == AF_UNIX)
+		return (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+				   strlen(((const struct sockaddr_un *)ss)->sun_path) + 1);
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
@@ -51,13 +59,16 @@ static unsigned ss_port(const struct sockaddr_storage *ss)
 					       : ((const struct sockaddr_in *)ss)->sin_port);
 }
 
+/* An IP address's text, or a Unix socket's path (info.address). */
 static void addr_string(const struct sockaddr_storage *ss, char *out, size_t len)
 {
 	const void *a = ss->ss_family == AF_INET6
 				? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
 				: (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
 
-	if (inet_ntop(ss->ss_family, a, out, (socklen_t)len) == NULL)
+	if (ss->ss_family == AF_UNIX)
+		snprintf(out, len, "%s", ((const struct sockaddr_un *)ss)->sun_path);
+	else if (inet_ntop(ss->ss_family, a, out, (socklen_t)len) == NULL)
 		snprintf(out, len, "?");
 }
 
@@ -189,19 +200,38 @@ static void interleave(const struct sockaddr_storage *in, size_t n, struct attem
 	}
 }
 
-/* Start a non-blocking connect: 1 connected, 0 in progress, -1 failed (*err). */
-static int start(struct attempt *a, int *err)
+/* Start a non-blocking connect, bound to local first when it is set (of
+ * a's family: sr_dial_start kept only those): 1 connected, 0 in progress,
+ * -1 failed (*err; *bind_failed when the bind was what failed). A Unix
+ * socket connects at once or fails (EAGAIN: the listener's queue is
+ * full, unix(7)); it never reports EINPROGRESS. */
+static int start(struct attempt *a, const struct sockaddr_storage *local, int *err,
+		 int *bind_failed)
 {
+	*bind_failed = 0;
 	a->fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (a->fd < 0) {
 		*err = errno;
 		return -1;
+	}
+	if (local->ss_family != 0 && a->ss.ss_family != AF_UNIX) {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+		/* ip(7): the port is picked at connect, with the destination
+		 * known, so many connections from one address share ports. */
+		(void)setsockopt(a->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &(int){1}, sizeof(int));
+#endif
+		if (bind(a->fd, (const struct sockaddr *)local, ss_len(local)) != 0) {
+			*err = errno;
+			*bind_failed = 1;
+			goto fail;
+		}
 	}
 	if (connect(a->fd, (const struct sockaddr *)&a->ss, ss_len(&a->ss)) == 0)
 		return 1;
 	if (errno == EINPROGRESS)
 		return 0;
 	*err = errno;
+fail:
 	close(a->fd);
 	a->fd = -1;
 	return -1;
@@ -222,6 +252,41 @@ srecv_status sr_resolve(srecv_conn *c, const char *host, const char *port,
 	return SRECV_OK;
 }
 
+/* The Unix socket path as the one address to try (the setter checked
+ * that it fits sun_path). */
+static size_t unix_address(const char *path, struct sockaddr_storage *out)
+{
+	struct sockaddr_un *un = (struct sockaddr_un *)out;
+
+	memset(out, 0, sizeof(*out));
+	un->sun_family = AF_UNIX;
+	snprintf(un->sun_path, sizeof(un->sun_path), "%s", path);
+	return 1;
+}
+
+/* Keep the addresses of the local address's family: an IPv4 source
+ * cannot reach an IPv6 destination, nor the other way round. None left
+ * is a connect failure that says why. */
+static srecv_status local_family(srecv_conn *c, struct sockaddr_storage *found, size_t *n,
+				 const char *host)
+{
+	const srecv_config *cfg = c->cfg;
+	size_t i, k = 0;
+
+	if (cfg->local.ss_family == 0)
+		return SRECV_OK;
+	for (i = 0; i < *n; i++)
+		if (found[i].ss_family == cfg->local.ss_family)
+			found[k++] = found[i];
+	*n = k;
+	if (k == 0)
+		sr_seterr(c, SRECV_ECONNECT,
+			  "connection failed: local address %s is IPv%d but %s'%s' has no IPv%d "
+			  "address", cfg->local_text, cfg->local.ss_family == AF_INET ? 4 : 6,
+			  cfg->proxy ? "proxy " : "", host, cfg->local.ss_family == AF_INET ? 4 : 6);
+	return c->status;
+}
+
 srecv_status sr_dial_start(srecv_conn *c, const char *host, const char *port)
 {
 	struct sockaddr_storage found[MAX_ADDRS];
@@ -230,9 +295,12 @@ srecv_status sr_dial_start(srecv_conn *c, const char *host, const char *port)
 	size_t n = 0;
 
 	/* With a proxy the dial goes to it: its words name it. */
-	if (resolve(c, host, port, found, &n, c->cfg->proxy ? "proxy " : "") != SRECV_OK)
+	if (c->cfg->unix_path != NULL)
+		n = unix_address(c->cfg->unix_path, found);
+	else if (resolve(c, host, port, found, &n, c->cfg->proxy ? "proxy " : "") != SRECV_OK ||
+		 local_family(c, found, &n, host) != SRECV_OK)
 		return c->status;
-	c->info.resolve_ms = ms_since(t0);
+	c->info.resolve_ms = c->cfg->unix_path != NULL ? -1 : ms_since(t0);
 	d = calloc(1, sizeof(*d));
 	if (d == NULL) {
 		sr_seterr(c, SRECV_EINTERNAL, "internal error: out of memory");
@@ -289,7 +357,7 @@ sr_io sr_dial_step(srecv_conn *c, int *fd)
 	struct sr_dial *d = c->dial;
 	struct pollfd pf[MAX_ADDRS];
 	int idx[MAX_ADDRS];
-	char addr[64];
+	char addr[112];
 	const struct sockaddr_storage *ss;
 
 	for (;;) {
@@ -298,7 +366,7 @@ sr_io sr_dial_step(srecv_conn *c, int *fd)
 		int failed = 0;
 
 		if (d->next < d->n && (d->next_start == 0 || now >= d->next_start)) {
-			int r = start(&d->at[d->next], &d->err);
+			int r = start(&d->at[d->next], &c->cfg->local, &d->err, &d->bind_failed);
 
 			d->last = (int)d->next;
 			d->next++;
@@ -315,6 +383,16 @@ sr_io sr_dial_step(srecv_conn *c, int *fd)
 			/* every address failed */
 			ss = &d->at[d->last >= 0 ? d->last : 0].ss;
 			addr_string(ss, addr, sizeof(addr));
+			if (ss->ss_family == AF_UNIX) {
+				sr_seterr(c, SRECV_ECONNECT, "connection failed: unix socket '%s': %s",
+					  addr, sr_sock_strerror(d->err));
+				return SR_IO_ERR;
+			}
+			if (d->bind_failed) {
+				sr_seterr(c, SRECV_ECONNECT, "connection failed: cannot bind to %s: %s",
+					  c->cfg->local_text, strerror(d->err));
+				return SR_IO_ERR;
+			}
 			/* The port dialled, from the address: a resolver hook may
 			 * have sent the connection elsewhere than the port asked. */
 			sr_seterr(c, SRECV_ECONNECT, "connection failed: %s%s port %u: %s",
@@ -339,6 +417,7 @@ sr_io sr_dial_step(srecv_conn *c, int *fd)
 			if (soerr == 0)
 				return won(d, idx[i], fd);
 			d->err = soerr;
+			d->bind_failed = 0;
 			d->last = idx[i];
 			close(a->fd);
 			a->fd = -1;

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "core.h"
 #include "srecv.h"
@@ -57,6 +58,13 @@ struct srecv_config {
 	struct sr_proxy *proxy; /* owned (proxy_url.c): NULL = connect directly */
 	srecv_ocsp_mode ocsp_mode; /* tls_ocsp.c: stapled status asked and checked */
 	int strict; /* tls_strict.c: the web-PKI profile on top of OpenSSL's checks */
+	/* owned: srecv_config_set_unix_socket's path (dial.c connects there
+	 * instead of resolving); NULL = TCP */
+	char *unix_path;
+	/* srecv_config_set_local_address: bound before each TCP connect;
+	 * ss_family 0 = none. local_text: its canonical text for messages. */
+	struct sockaddr_storage local;
+	char local_text[64];
 };
 
 /* proxy_url.c: a proxy URL parsed by srecv_config_set_proxy. */
@@ -134,7 +142,7 @@ struct srecv_conn {
 	srecv_info info;
 	struct sr_chain *chain; /* owned (tls_verify.c): the peer's certificates */
 	struct sr_strings strings;
-	char addr[64];
+	char addr[112]; /* info.address: an IP, or a Unix socket path (sun_path) */
 	struct sr_session *session; /* owned (tls_session.c): srecv_conn_set_session's */
 };
 

@@ -71,8 +71,27 @@ static const struct row rows[] = {
 	{{"--pinnedpubkey", "sha256//x", "h:1"},
 	 "srecv: unknown option '--pinnedpubkey': use --pin sha256//BASE64 (curl's sha256// "
 	 "form)\n"},
-	{{"--retry", "3", "h:1"}, "srecv: unknown option '--retry': not supported: retry in the "
-				  "calling script (exit codes 3, 4 and 7 are worth a retry)\n"},
+	{{"--retry", "x", "h:1"}, "srecv: --retry: 'x' is not a number from 0 to 1000\n"},
+	{{"--retry", "1001", "h:1"}, "srecv: --retry: '1001' is not a number from 0 to 1000\n"},
+	{{"--retry-delay", "1", "h:1"}, "srecv: --retry-delay: only with --retry N\n"},
+	{{"--retry-max-time", "1", "h:1"}, "srecv: --retry-max-time: only with --retry N\n"},
+	{{"--retry", "2", "--retry-delay", "0", "h:1"},
+	 "srecv: --retry-delay: invalid duration '0' (seconds, > 0)\n"},
+	{{"--retry", "1", "-o", "/dev/null", "a:1", "b:1"},
+	 "srecv: --retry: takes one target (several targets are not retried: run srecv again "
+	 "for the ones that failed)\n"},
+	{{"--unix-socket", "/tmp/s", "--proxy", "http://p:1", "h:1"},
+	 "srecv: --unix-socket and --proxy: give one or the other\n"},
+	{{"--unix-socket", "/tmp/s", "--local-address", "127.0.0.1", "h:1"},
+	 "srecv: --local-address: not with --unix-socket (a Unix socket has no source "
+	 "address)\n"},
+	{{"--unix-socket", "", "h:1"}, "srecv: --unix-socket: empty path\n"},
+	{{"--unix-socket", "/tmp/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "h:1"},
+	 "srecv: --unix-socket: unix socket '/tmp/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...': path "
+	 "too long (at most 107 bytes)\n"},
+	{{"--local-address", "localhost", "h:1"},
+	 "srecv: --local-address: local address 'localhost' is not an IPv4 or IPv6 address\n"},
 	{{"-connect", "h:1"}, "srecv: unknown option '-connect': use HOST:PORT as the argument "
 			      "(openssl s_client's -connect)\n"},
 	{{"-servername", "n", "h:1"}, "srecv: unknown option '-servername': use --servername NAME\n"},

@@ -8,11 +8,13 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -651,6 +653,169 @@ START_TEST(keylog_refusal_words)
 }
 END_TEST
 
+/* A Unix socket: the connect goes to the path, host and port still name
+ * the target, the address is the path, and read-to-fd splices. */
+START_TEST(unix_socket_dial_and_splice)
+{
+	struct sockaddr_un un;
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	const srecv_info *in;
+	int lfd, afd, p[2], errnum = 0;
+	size_t n = 0;
+	char buf[8];
+
+	memset(&un, 0, sizeof(un));
+	un.sun_family = AF_UNIX;
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s/u.sock", srt_tmpdir());
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&un, sizeof(un)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	ck_assert_int_eq(srecv_config_set_unix_socket(cfg, un.sun_path), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "example.net", "443"), SRECV_OK);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	ck_assert_int_eq(write(afd, "hello", 5), 5);
+	close(afd);
+	in = srecv_conn_info(c);
+	ck_assert_str_eq(in->host, "example.net");
+	ck_assert_str_eq(in->port, "443");
+	ck_assert_str_eq(in->address, un.sun_path);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(srecv_recv_fd(c, p[1], 64, &n, &errnum), SRECV_OK);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 5);
+	ck_assert(memcmp(buf, "hello", 5) == 0);
+	close(p[0]);
+	close(p[1]);
+	close(lfd);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
+/* Non-blocking mode over a Unix socket: the connect and the read hand
+ * back WANT_* with something to poll, never blocking. */
+START_TEST(unix_socket_nonblocking)
+{
+	struct sockaddr_un un;
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	srecv_status st;
+	int lfd, afd, timeout, rounds = 0;
+	size_t n = 0;
+	char buf[8];
+
+	memset(&un, 0, sizeof(un));
+	un.sun_family = AF_UNIX;
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s/nb.sock", srt_tmpdir());
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&un, sizeof(un)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	ck_assert_int_eq(srecv_config_set_unix_socket(cfg, un.sun_path), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_conn_set_nonblocking(c, 1), SRECV_OK);
+	while ((st = srecv_connect(c, "h", "1")) == SRECV_WANT_POLLIN || st == SRECV_WANT_POLLOUT) {
+		struct pollfd fds[SRECV_POLLFD_MAX];
+		size_t k = srecv_conn_pollfds(c, fds, SRECV_POLLFD_MAX, &timeout);
+
+		ck_assert_uint_ge(k, 1);
+		ck_assert_int_lt(++rounds, 100);
+		poll(fds, k, 1000);
+	}
+	ck_assert_int_eq(st, SRECV_OK);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	ck_assert_int_eq(srecv_recv(c, buf, sizeof(buf), &n), SRECV_WANT_POLLIN);
+	ck_assert_int_eq(write(afd, "nb", 2), 2);
+	rounds = 0;
+	while ((st = srecv_recv(c, buf, sizeof(buf), &n)) == SRECV_WANT_POLLIN) {
+		struct pollfd fds[SRECV_POLLFD_MAX];
+		size_t k = srecv_conn_pollfds(c, fds, SRECV_POLLFD_MAX, &timeout);
+
+		ck_assert_uint_ge(k, 1);
+		ck_assert_int_lt(++rounds, 100);
+		poll(fds, k, 1000);
+	}
+	ck_assert_int_eq(st, SRECV_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(memcmp(buf, "nb", 2) == 0);
+	close(afd);
+	close(lfd);
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
+START_TEST(unix_socket_and_local_address_setters)
+{
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	char longpath[200];
+
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	ck_assert_int_eq(srecv_config_set_unix_socket(cfg, longpath), SRECV_EUSAGE);
+	ck_assert(strstr(srecv_config_error(cfg), "path too long (at most 107 bytes)") != NULL);
+	ck_assert_int_eq(srecv_config_set_local_address(cfg, "127.1"), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_config_error(cfg),
+			 "local address '127.1' is not an IPv4 or IPv6 address");
+	ck_assert_int_eq(srecv_config_set_local_address(cfg, "[::1]"), SRECV_EUSAGE);
+	ck_assert_int_eq(srecv_config_set_local_address(cfg, "::1"), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_local_address(cfg, NULL), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_unix_socket(cfg, "/nonexistent/s"), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_proxy(cfg, "http://127.0.0.1:3128"), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "h", "1"), SRECV_EUSAGE);
+	ck_assert_str_eq(srecv_error(c), "connect failed: the configuration has both a proxy and "
+					 "a unix socket; give one or the other");
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+}
+END_TEST
+
+/* The source address is bound; ::1 (the other family) is skipped. */
+START_TEST(local_address_bound_other_family_skipped)
+{
+	struct listener l;
+	struct fake_dns dns = {{0, 0}, 2};
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	srecv_config *cfg = srecv_config_new();
+	srecv_conn *c;
+	char text[32];
+	int afd;
+
+	listener_open(&l, 4);
+	dns.ports[0] = -l.port;
+	dns.ports[1] = l.port;
+	ck_assert_int_eq(srecv_config_set_resolver(cfg, fake_resolve, &dns), SRECV_OK);
+	ck_assert_int_eq(srecv_config_set_local_address(cfg, "127.0.0.2"), SRECV_OK);
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "h", "1"), SRECV_OK);
+	ck_assert_str_eq(srecv_conn_info(c)->address, "127.0.0.1");
+	afd = accept(l.fd, (struct sockaddr *)&peer, &len);
+	ck_assert_int_ge(afd, 0);
+	ck_assert_str_eq(inet_ntop(AF_INET, &peer.sin_addr, text, sizeof(text)), "127.0.0.2");
+	close(afd);
+	srecv_conn_free(c);
+
+	/* only ::1 to try: no attempt can be made */
+	dns.n = 1;
+	c = srecv_conn_new(cfg);
+	ck_assert_int_eq(srecv_connect(c, "h", "1"), SRECV_ECONNECT);
+	ck_assert_str_eq(srecv_error(c), "connection failed: local address 127.0.0.2 is IPv4 but "
+					 "'h' has no IPv4 address");
+	srecv_conn_free(c);
+	srecv_config_free(cfg);
+	listener_close(&l);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lib");
@@ -666,6 +831,10 @@ int main(void)
 	tcase_add_test(dial, cancel_fd_interrupts_wait);
 	tcase_add_test(dial, tls_set_after_conn_new_is_honoured);
 	tcase_add_test(dial, recv_refuses_empty_buffer);
+	tcase_add_test(dial, unix_socket_dial_and_splice);
+	tcase_add_test(dial, unix_socket_nonblocking);
+	tcase_add_test(dial, local_address_bound_other_family_skipped);
+	tcase_add_test(config, unix_socket_and_local_address_setters);
 	tcase_add_loop_test(dial, batch_never_holds_a_burst_end, 0, 6);
 	tcase_add_loop_test(dial, deadline_ends_batch_wait_without_losing_the_tail, 0, 2);
 	tcase_add_test(config, pins_validation);

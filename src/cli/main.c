@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,26 +213,59 @@ static void say_reach(const struct run *r)
 	fprintf(stderr, " port %s instead (--connect-to)\n", port2);
 }
 
-/* Connect, send, then receive until a clean end, --max-bytes, an error or a
- * signal: one srecv_recv into the one buffer, one sink write per chunk. */
-static srecv_status transfer(struct run *r)
+/* --retry: whether the failed try (st) is worth another. Only what may
+ * pass: no address or connection (3, 4: a reset before any data too), a
+ * handshake that broke off without the server saying no (5 without an
+ * alert: a peer that sent an alert refused us and would again), and a
+ * deadline (7: connect or idle, not --max-time's). A verification failure
+ * (6), a truncated or failed output (8, 9) or a usage error never is. */
+static int retryable(const struct run *r, srecv_status st)
+{
+	switch (st) {
+	case SRECV_ERESOLVE:
+	case SRECV_ECONNECT:
+		return 1;
+	case SRECV_EHANDSHAKE:
+		return strstr(srecv_error(r->conn), "alert") == NULL;
+	case SRECV_ETIMEOUT:
+		return !timed_out && srecv_conn_hint(r->conn) != SRECV_HINT_TOTAL_TIMEOUT;
+	default:
+		return 0;
+	}
+}
+
+/* The wait before a retry, cut short by a signal or --max-time (both
+ * write the self-pipe). 0 when the wait ran its course, -1 when stopped. */
+static int backoff(long ms)
+{
+	int64_t end = progress_now_ns() + (int64_t)ms * 1000000;
+	struct pollfd pf = {.fd = signal_pipe[0], .events = POLLIN};
+
+	while (!stop) {
+		int64_t left = end - progress_now_ns();
+
+		if (left <= 0)
+			return 0;
+		(void)poll(&pf, 1, (int)((left + 999999) / 1000000));
+	}
+	return -1;
+}
+
+/* One try: connect, the -v report, send, then receive until a clean end,
+ * --max-bytes, an error or a signal: one srecv_recv into the one buffer,
+ * one sink write per chunk. *sent: the request went (or started to). */
+static srecv_status one_try(struct run *r, const char *host, const char *port, int *sent)
 {
 	srecv_status st;
 	size_t want, n = 0;
 	int splice_ok = !r->o.tls && getenv("SRECV_NO_SPLICE") == NULL;
-	const char *host = r->o.host, *port = r->o.port, *source;
 
 	r->doing = "connecting";
-	if (r->o.verbose)
-		say_reach(r);
-	/* Through a proxy, --connect-to names the target the proxy is asked
-	 * for (curl's meaning); TLS still verifies HOST (opts_apply). */
-	if (proxy_choose(&r->o, &source) != NULL)
-		r->proxied_to = reach_target(r->o.reach, r->o.host, r->o.port, &host, &port);
 	st = srecv_connect(r->conn, host, port);
 	if (st == SRECV_OK)
 		arm_hint(r);
 	run_connected(r);
+	*sent = st == SRECV_OK;
 	if (st == SRECV_OK)
 		st = run_send(r);
 	if (st == SRECV_OK)
@@ -263,6 +297,52 @@ static srecv_status transfer(struct run *r)
 			break; /* FIN (TCP) or close_notify (TLS), or a failure */
 	}
 	disarm_hint();
+	return st;
+}
+
+/* The whole run: one try, and with --retry N up to N more on a fresh
+ * connection from the same config after 1, 2, 4... times --retry-delay
+ * (each wait at most 10 minutes), none starting later than
+ * --retry-max-time after the first. Only while no byte reached the output
+ * (so a retry is invisible but for -v's lines), and only when the request
+ * can go again (--send-file - cannot be read twice). The last try's
+ * status counts. */
+static srecv_status transfer(struct run *r)
+{
+	srecv_status st;
+	const char *host = r->o.host, *port = r->o.port, *source;
+	long attempt = 1, tries = r->o.retry + 1, delay = r->o.retry_delay_ms;
+	int64_t first = progress_now_ns();
+	int sent;
+
+	if (r->o.verbose && r->o.unix_socket == NULL)
+		say_reach(r);
+	/* Through a proxy, --connect-to names the target the proxy is asked
+	 * for (curl's meaning); TLS still verifies HOST (opts_apply). */
+	if (proxy_choose(&r->o, &source) != NULL)
+		r->proxied_to = reach_target(r->o.reach, r->o.host, r->o.port, &host, &port);
+	for (;;) {
+		st = one_try(r, host, port, &sent);
+		if (st == SRECV_OK || stop || got_data || attempt >= tries || !retryable(r, st) ||
+		    (sent && run_rewind_send(r) != 0))
+			break;
+		if (r->o.retry_max_ms > 0 &&
+		    (progress_now_ns() - first) / 1000000 + delay > r->o.retry_max_ms)
+			break;
+		if (r->o.verbose) {
+			fprintf(stderr, "* Retrying in %g s (attempt %ld of %ld): ", delay / 1000.0,
+				attempt + 1, tries);
+			term_string(stderr, srecv_error(r->conn));
+			fputc('\n', stderr);
+		}
+		r->doing = "waiting to retry";
+		if (backoff(delay) != 0)
+			break;
+		if (run_new_conn(r) != 0)
+			return SRECV_EINTERNAL;
+		delay = delay > 300000 ? 600000 : delay * 2;
+		attempt++;
+	}
 	if (stop)
 		return SRECV_ECANCELED;
 	if (st == SRECV_OK)

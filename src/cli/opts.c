@@ -52,6 +52,15 @@ const char opts_usage[] =
 	"                          HOST[:PORT]; '' = none (default: ALL_PROXY)\n"
 	"  --noproxy LIST          no proxy for these hosts, domains or addresses\n"
 	"                          (comma-separated; * = all; default: NO_PROXY)\n"
+	"  --unix-socket PATH      connect to this Unix-domain socket instead of\n"
+	"                          HOST:PORT, which still names the target (TLS\n"
+	"                          verifies HOST or --servername)\n"
+	"  --local-address ADDR    bind this source address (IPv4 or IPv6) first\n"
+	"  --retry N               try again up to N times when a try fails before\n"
+	"                          any data (exit 3, 4, 5 without an alert, 7), never\n"
+	"                          after a verification failure (6)\n"
+	"  --retry-delay SEC       first wait before a retry, doubling (default 1)\n"
+	"  --retry-max-time SEC    start no retry later than SEC after the first try\n"
 	"\n"
 	"Output\n"
 	"  -o, --output FILE       write to FILE.part, renamed to FILE on success and\n"
@@ -118,7 +127,8 @@ enum {
 	O_PIN, O_CERT, O_KEY, O_TLS_MIN, O_TLS_MAX, O_CIPHERS, O_TLS13_CIPHERS, O_ALPN,
 	O_CRLFILE, O_KEYLOG, O_ALLOW_TRUNCATION, O_PASS, O_RESOLVE, O_CONNECT_TO,
 	O_SAVE_CHAIN, O_MIN_DAYS, O_PROXY, O_NOPROXY, O_SESSION, O_OCSP_STAPLING, O_STRICT,
-	O_STARTTLS, O_TARGETS, O_RATE, O_SHARD
+	O_STARTTLS, O_TARGETS, O_RATE, O_SHARD, O_UNIX_SOCKET, O_LOCAL_ADDRESS, O_RETRY,
+	O_RETRY_DELAY, O_RETRY_MAX_TIME
 };
 
 static const char shortopts[] = ":46o:vqkhVP:";
@@ -167,6 +177,11 @@ static const struct option longopts[] = {
 	{"parallel", required_argument, NULL, 'P'},
 	{"rate", required_argument, NULL, O_RATE},
 	{"shard", required_argument, NULL, O_SHARD},
+	{"unix-socket", required_argument, NULL, O_UNIX_SOCKET},
+	{"local-address", required_argument, NULL, O_LOCAL_ADDRESS},
+	{"retry", required_argument, NULL, O_RETRY},
+	{"retry-delay", required_argument, NULL, O_RETRY_DELAY},
+	{"retry-max-time", required_argument, NULL, O_RETRY_MAX_TIME},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -524,8 +539,6 @@ static const struct {
 	{"--tlsv1.2", "use --tls (--tls-min 1.2 is the default)"},
 	{"--tlsv1.3", "use --tls --tls-min 1.3"},
 	{"--pinnedpubkey", "use --pin sha256//BASE64 (curl's sha256// form)"},
-	{"--retry", "not supported: retry in the calling script (exit codes 3, 4 and 7 are "
-		    "worth a retry)"},
 	{"-m", "use --max-time SEC"},
 	{"-d", "use --send DATA (srecv sends raw bytes, it builds no HTTP request)"},
 	{"--data", "use --send DATA (srecv sends raw bytes, it builds no HTTP request)"},
@@ -631,6 +644,20 @@ static int parse_min_days(const char *s, int *out, char *err, size_t errlen)
 	return 0;
 }
 
+/* --retry N: 0 to 1000 tries more. */
+static int parse_retry(const char *s, long *out, char *err, size_t errlen)
+{
+	long v = 0;
+	const char *p = s;
+
+	for (; *p >= '0' && *p <= '9' && v <= 1000; p++)
+		v = v * 10 + (*p - '0');
+	if (p == s || *p != '\0' || v > 1000)
+		return cli_fail(err, errlen, "--retry: '%s' is not a number from 0 to 1000", s);
+	*out = v;
+	return 0;
+}
+
 /* One option into o. 0, or -1 with err set. */
 static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, size_t errlen)
 {
@@ -729,6 +756,17 @@ static int set_option(struct srecv_opts *o, int c, const char *arg, char *err, s
 	case 'P': return targets_parse_parallel(arg, &o->parallel, err, errlen);
 	case O_RATE: return targets_parse_rate(arg, &o->rate_milli, err, errlen);
 	case O_SHARD: return targets_parse_shard(arg, &o->shard_k, &o->shard_n, err, errlen);
+	case O_UNIX_SOCKET:
+		if (*arg == '\0')
+			return cli_fail(err, errlen, "--unix-socket: empty path");
+		o->unix_socket = arg; /* its length is the library's to check */
+		break;
+	case O_LOCAL_ADDRESS: o->local_address = arg; break; /* checked by the setter */
+	case O_RETRY: return parse_retry(arg, &o->retry, err, errlen);
+	case O_RETRY_DELAY:
+		return opts_parse_duration("--retry-delay", arg, &o->retry_delay_ms, err, errlen);
+	case O_RETRY_MAX_TIME:
+		return opts_parse_duration("--retry-max-time", arg, &o->retry_max_ms, err, errlen);
 	case 'h': o->help = 1; break;
 	case 'V': o->version = 1; break;
 	default:
@@ -799,6 +837,17 @@ int opts_parse(struct srecv_opts *o, int argc, char **argv, char *err, size_t er
 		return cli_fail(err, errlen, "--pass: requires --cert"), SRECV_EUSAGE;
 	if (o->verbose && o->quiet)
 		return cli_fail(err, errlen, "-v and -q: give one or the other"), SRECV_EUSAGE;
+	if (o->unix_socket && o->proxy && *o->proxy)
+		return cli_fail(err, errlen, "--unix-socket and --proxy: give one or the other"),
+		       SRECV_EUSAGE;
+	if (o->unix_socket && o->local_address)
+		return cli_fail(err, errlen, "--local-address: not with --unix-socket (a Unix socket "
+			    "has no source address)"), SRECV_EUSAGE;
+	if ((o->retry_delay_ms || o->retry_max_ms) && o->retry == 0)
+		return cli_fail(err, errlen, "--%s: only with --retry N",
+			    o->retry_delay_ms ? "retry-delay" : "retry-max-time"), SRECV_EUSAGE;
+	if (o->retry_delay_ms == 0)
+		o->retry_delay_ms = 1000;
 	if (o->info_json != NULL && strcmp(o->info_json, "-") == 0) {
 		/* `--info-json - 2>&1 >/dev/null | jq`: stderr must carry the
 		 * record alone, on failure too (the error is inside it). */
@@ -877,6 +926,8 @@ srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg, const cha
 	TRY(NULL, srecv_config_set_connect_timeout(cfg, lib_timeout(o->connect_ms)));
 	TRY(NULL, srecv_config_set_idle_timeout(cfg, lib_timeout(o->idle_ms)));
 	TRY(NULL, srecv_config_set_total_timeout(cfg, lib_timeout(o->total_ms)));
+	TRY("--unix-socket", srecv_config_set_unix_socket(cfg, o->unix_socket));
+	TRY("--local-address", srecv_config_set_local_address(cfg, o->local_address));
 	/* With a proxy, --connect-to picks the target the proxy is asked
 	 * for (main.c), not where srecv dials: the hook leaves it alone. */
 	proxy = proxy_choose(o, &proxy_source);

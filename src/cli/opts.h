@@ -68,6 +68,11 @@ struct srecv_opts {
 	/* borrowed: --proxy URL ("" = none, not even ALL_PROXY), --noproxy
 	 * LIST; NULL when not given (proxy.h chooses, the environment too) */
 	const char *proxy, *noproxy;
+	/* borrowed: --unix-socket PATH, --local-address ADDR (NULL: none) */
+	const char *unix_socket, *local_address;
+	/* --retry N (0 = none), --retry-delay (ms, the first wait, doubling),
+	 * --retry-max-time (ms, 0 = no bound): run by main.c around connect */
+	long retry, retry_delay_ms, retry_max_ms;
 	int help, version;
 };
 

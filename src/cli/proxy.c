@@ -135,7 +135,9 @@ const char *proxy_choose(const struct srecv_opts *o, const char **source)
 		url = env2("all_proxy", "ALL_PROXY", &which);
 		*source = which;
 	}
-	if (url == NULL || o->host == NULL)
+	/* A Unix socket is the connection itself: no proxy from the
+	 * environment (an explicit --proxy URL is refused by opts_parse). */
+	if (url == NULL || o->host == NULL || o->unix_socket != NULL)
 		return NULL;
 	list = o->noproxy != NULL ? o->noproxy : env2("no_proxy", "NO_PROXY", &which);
 	return proxy_excluded(list, o->host) ? NULL : url;

@@ -151,14 +151,17 @@ static int open_save_chain(struct run *r)
 /* After the handshake, whatever its outcome (a failed verification is when
  * the chain is wanted): every certificate the server sent, leaf first, as
  * PEM, then renamed into place. Without a certificate (no TLS handshake
- * got that far) nothing is written and the temporary file goes. */
+ * got that far) nothing is written and the temporary file goes (at
+ * run_free). */
 static void save_chain(struct run *r)
 {
 	size_t i, n = srecv_conn_chain_count(r->conn);
 	char why[sizeof(r->chain_err) - 32] = "";
 	int errnum = 0, rc = 0;
 
-	if (!r->chain_sink_open)
+	/* No certificate yet (the try failed before the handshake): the file
+	 * waits for a --retry's try, or run_free removes it. */
+	if (!r->chain_sink_open || n == 0)
 		return;
 	for (i = 0; i < n && rc == 0; i++) {
 		const srecv_cert_info *ci = srecv_conn_chain_cert(r->conn, i);
@@ -201,8 +204,10 @@ static srecv_status apply_pass(struct run *r)
 
 /* --session FILE: the saved session is read (a file that is not safe to
  * hold a secret is refused: exit 2) and FILE.part made, before connecting;
- * a file holding no usable session only costs the resumption. */
-static int prepare_session(struct run *r)
+ * a file holding no usable session only costs the resumption. again: a
+ * --retry attempt, whose new connection is offered the session once more
+ * (FILE.part is made already). */
+static int prepare_session(struct run *r, int again)
 {
 	unsigned char *data = NULL;
 	size_t len = 0;
@@ -212,13 +217,13 @@ static int prepare_session(struct run *r)
 	if (r->o.session == NULL || !r->o.tls)
 		return 0;
 	if (session_read(r->o.session, &data, &len, why, sizeof(why)) != 0 ||
-	    sink_open_secret(&r->session_sink, r->o.session, why, sizeof(why)) != 0) {
+	    (!again && sink_open_secret(&r->session_sink, r->o.session, why, sizeof(why)) != 0)) {
 		snprintf(r->err, sizeof(r->err), "--session: %s", why);
 		goto out;
 	}
 	r->session_sink_open = 1;
 	if (data != NULL && srecv_conn_set_session(r->conn, data, len) != SRECV_OK &&
-	    r->o.verbose)
+	    r->o.verbose && !again)
 		say("--session: '%s' holds no session to resume (%s): full handshake",
 		    r->o.session, srecv_error(r->conn));
 	rc = 0;
@@ -369,9 +374,32 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 	if (r->conn == NULL)
 		return fail(r, SRECV_EINTERNAL, "internal error: out of memory");
 	r->doing = "opening --session";
-	if (prepare_session(r) != 0)
+	if (prepare_session(r, 0) != 0)
 		return run_finish(r, SRECV_EUSAGE);
 	return RUN_GO;
+}
+
+int run_rewind_send(struct run *r)
+{
+	if (r->send_fd < 0)
+		return 0;
+	/* Standard input may have been read from elsewhere than its start. */
+	if (r->send_fd == STDIN_FILENO)
+		return -1;
+	return lseek(r->send_fd, 0, SEEK_SET) == 0 ? 0 : -1;
+}
+
+int run_new_conn(struct run *r)
+{
+	srecv_conn_free(r->conn);
+	r->conn = srecv_conn_new(r->cfg);
+	if (r->conn == NULL) {
+		snprintf(r->err, sizeof(r->err), "internal error: out of memory");
+		return -1;
+	}
+	if (prepare_session(r, 1) != 0)
+		return -1;
+	return 0;
 }
 
 /* What -v and --info-json show: the library's record, except that with a

@@ -73,6 +73,14 @@ void run_init(struct run *r, const volatile sig_atomic_t *signo);
  * self-pipe for srecv_config_set_cancel_fd. RUN_GO, RUN_VERSION, or the exit
  * code after printing help or the error line. */
 int run_prepare(struct run *r, int argc, char **argv, int cancel_fd);
+/* --retry: a fresh connection from the same config in place of r->conn
+ * (a connection serves one connect), the --session offered again. 0, or
+ * -1 with r->err set. */
+int run_new_conn(struct run *r);
+/* --retry after the request went: --send-file FILE back to its start. 0
+ * (also without --send-file), or -1 when it cannot be sent again (standard
+ * input, a pipe). */
+int run_rewind_send(struct run *r);
 /* After srecv_connect, whatever it returned: the -v report. */
 void run_connected(struct run *r);
 /* --send or --send-file, then start the progress meter. */

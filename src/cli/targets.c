@@ -141,6 +141,9 @@ int targets_check_opts(const struct srecv_opts *o, char *err, size_t errlen)
 			    "(run srecv once per target to save each chain)");
 	if (o->session != NULL)
 		return cli_fail(err, errlen, "--session: names one file, so it takes one target");
+	if (o->retry > 0)
+		return cli_fail(err, errlen, "--retry: takes one target (several targets are not "
+			    "retried: run srecv again for the ones that failed)");
 	if (o->targets_file != NULL && strcmp(o->targets_file, "-") == 0 &&
 	    o->send_file != NULL && strcmp(o->send_file, "-") == 0)
 		return cli_fail(err, errlen, "--targets - and --send-file -: standard input can "

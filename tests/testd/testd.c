@@ -25,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +43,8 @@ enum then { THEN_CLOSE, THEN_TRUNCATE, THEN_RESET, THEN_STALL };
 
 struct opts {
 	const char *listen, *port_file;
+	const char *unix_path; /* --unix: listen there instead of on TCP */
+	int send_peer; /* --send-peer: the client's address, after --send's */
 	int port;
 	long count;
 	int fork; /* each connection served by a child process */
@@ -122,6 +125,8 @@ static void help(void)
 	      "Prints the port on stdout once listening; serves one connection at a time.\n"
 	      "\nListening\n"
 	      "  --listen ADDR       address to bind (default 127.0.0.1; ::1 for IPv6)\n"
+	      "  --unix PATH         listen on a Unix-domain stream socket at PATH instead\n"
+	      "                      (made afresh; prints 0 as the port)\n"
 	      "  --port N            port (default 0: the kernel picks one)\n"
 	      "  --port-file FILE    also write the port to FILE when ready\n"
 	      "  --count N           exit after N connections (default 0: forever)\n"
@@ -143,6 +148,8 @@ static void help(void)
 	      "  --recv-bytes N      read N bytes (fewer if the client closes)\n"
 	      "  --recv-line         read up to the first newline\n"
 	      "  --echo              start the response with the request bytes\n"
+	      "  --send-peer         send the client's address and a newline, after --send's\n"
+	      "                      TEXT (\"127.0.0.2\\n\"; \"unix\\n\" on --unix)\n"
 	      "\nResponse\n"
 	      "  --send TEXT         send TEXT (escapes \\r \\n \\t \\0 \\\\ \\xHH)\n"
 	      "  --send-bytes N      send N bytes of the standard pattern (K, M, G suffixes)\n"
@@ -265,7 +272,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	       O_GARBAGE, O_RESET_ACCEPT, O_RESET_HS, O_AFTER_CLOSE, O_NO_READ, O_KEY_UPDATE, O_PAUSE_AT, O_PAUSE_MS,
 	       O_RENEGOTIATE, O_FORK, O_SELF_SIGNED, O_CA_OUT, O_STARTTLS, O_ST_REFUSE,
 	       O_ST_NOOFFER, O_ST_ENDLESS, O_ST_LONGLINE, O_ST_STALL, O_ST_INJECT, O_ST_CLOSE,
-	       O_CONCURRENT };
+	       O_CONCURRENT, O_UNIX, O_SEND_PEER };
 	static const struct option lo[] = {
 		{"listen", 1, 0, O_LISTEN}, {"port", 1, 0, O_PORT},
 		{"port-file", 1, 0, O_PORT_FILE}, {"count", 1, 0, O_COUNT},
@@ -287,6 +294,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{"starttls-nooffer", 0, 0, O_ST_NOOFFER}, {"starttls-endless", 0, 0, O_ST_ENDLESS},
 		{"starttls-longline", 0, 0, O_ST_LONGLINE}, {"starttls-stall", 0, 0, O_ST_STALL},
 		{"starttls-inject", 1, 0, O_ST_INJECT}, {"starttls-close", 0, 0, O_ST_CLOSE},
+		{"unix", 1, 0, O_UNIX}, {"send-peer", 0, 0, O_SEND_PEER},
 		{"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	int c;
 
@@ -298,6 +306,8 @@ static void parse(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case O_LISTEN: o->listen = optarg; break;
+		case O_UNIX: o->unix_path = optarg; break;
+		case O_SEND_PEER: o->send_peer = 1; break;
 		case O_PORT: o->port = (int)parse_size("--port", optarg); break;
 		case O_PORT_FILE: o->port_file = optarg; break;
 		case O_COUNT: o->count = (long)parse_size("--count", optarg); break;
@@ -617,12 +627,38 @@ fail:
 	return NULL;
 }
 
+/* --unix: a stale socket file from an earlier run is replaced. */
+static int listen_unix(const struct opts *o, int *port)
+{
+	struct sockaddr_un un;
+	int fd;
+
+	memset(&un, 0, sizeof(un));
+	un.sun_family = AF_UNIX;
+	if (strlen(o->unix_path) >= sizeof(un.sun_path))
+		usage_error("--unix: path too long");
+	memcpy(un.sun_path, o->unix_path, strlen(o->unix_path));
+	(void)unlink(o->unix_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&un, sizeof(un)) != 0 ||
+	    listen(fd, o->fork || o->concurrent ? 1024 : 16) != 0) {
+		warnx("cannot listen on %s: %s", o->unix_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = 0;
+	return fd;
+}
+
 static int listen_on(const struct opts *o, int *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int fd, one = 1;
 
+	if (o->unix_path != NULL)
+		return listen_unix(o, port);
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, o->listen, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
 		ss.ss_family = AF_INET;
@@ -936,6 +972,27 @@ static int read_request(struct peer *p, const struct opts *o, unsigned char **re
 	return 0;
 }
 
+/* --send-peer: the address the client connected from (getpeername(2)). */
+static int send_peer(struct peer *p, const struct opts *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char text[INET6_ADDRSTRLEN + 2] = "?";
+
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(p->fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, text, sizeof(text));
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, text,
+				  sizeof(text));
+		else if (ss.ss_family == AF_UNIX)
+			snprintf(text, sizeof(text), "unix");
+	}
+	strcat(text, "\n");
+	return respond(p, o, (unsigned char *)text, strlen(text));
+}
+
 static void serve(int fd, SSL_CTX *ctx, const struct opts *o)
 {
 	struct peer p = {fd, NULL, 0};
@@ -982,6 +1039,8 @@ static void serve(int fd, SSL_CTX *ctx, const struct opts *o)
 	if (o->echo && req_len && respond(&p, o, req, req_len) != 0)
 		goto out;
 	if (o->send_text && respond(&p, o, (unsigned char *)o->send_text, o->send_text_len) != 0)
+		goto out;
+	if (o->send_peer && send_peer(&p, o) != 0)
 		goto out;
 	if (o->send_file && send_file(&p, o) != 0)
 		goto out;
