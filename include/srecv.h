@@ -20,7 +20,7 @@ extern "C" {
 #define SRECV_API
 #endif
 
-#define SRECV_VERSION_STRING "1.0.0"
+#define SRECV_VERSION_STRING "1.1.0"
 
 /*
  * Every function that can fail returns one of these. The values are the exit

@@ -941,8 +941,8 @@ END_TEST
 /* 1.0 changed the ABI (soname 1): the header and the library say so. */
 START_TEST(version_is_one_zero)
 {
-	ck_assert_str_eq(SRECV_VERSION_STRING, "1.0.0");
-	ck_assert_str_eq(srecv_version(), "1.0.0");
+	ck_assert_str_eq(SRECV_VERSION_STRING, "1.1.0");
+	ck_assert_str_eq(srecv_version(), "1.1.0");
 }
 END_TEST
 
