@@ -222,6 +222,32 @@ START_TEST(resumed_session_verified_again)
 }
 END_TEST
 
+/* --min-days judges a resumed connection too: the chain verified again
+ * (good.crt expires in about 30 days) is under a 40-day minimum, exit 6,
+ * as in a full handshake; under a 20-day one it passes, resumed. */
+START_TEST(resumed_session_checks_min_days)
+{
+	const char *file = session_file("s");
+	srt_testd d;
+	srt_result r;
+
+	srt_testd_startl(&d, GOOD, "--send", "hello", "--count", "3", NULL);
+	run_expect(d.port, file, 0, NULL, NULL);
+	srt_runl(&r, NULL, CA, "--session", file, "--min-days", "40", "--info-json", "-",
+		 srt_addr("localhost", d.port), NULL);
+	ck_assert_msg(r.code == 6, "exit %d: %s", r.code, r.err);
+	ck_assert_msg(strstr(r.err, "\"resumed\":true") != NULL, "%s", r.err);
+	ck_assert_msg(strstr(r.err, "\"error\":\"certificate at depth 0 (O=srecv tests,"
+				    "CN=good.localhost) expires in ") != NULL &&
+		      strstr(r.err, " days, under the 40-day minimum (--min-days)\"") != NULL,
+		      "%s", r.err);
+	ck_assert_uint_eq(r.out_len, 0);
+	srt_result_free(&r);
+	run_expect(d.port, file, 1, "--min-days", "20");
+	ck_assert_int_eq(srt_testd_stop(&d), 0);
+}
+END_TEST
+
 /* A damaged file costs only the resumption (a -v note) and is replaced. */
 START_TEST(damaged_file_full_handshake)
 {
@@ -347,6 +373,7 @@ int main(void)
 	tcase_add_test(tc, gnutls_serv_tls12_resumes);
 	tcase_add_test(tc, other_port_name_or_trust_not_offered);
 	tcase_add_test(tc, resumed_session_verified_again);
+	tcase_add_test(tc, resumed_session_checks_min_days);
 	tcase_add_test(tc, damaged_file_full_handshake);
 	tcase_add_test(tc, unsafe_files_refused);
 	tcase_add_test(tc, secrets_never_shown);
