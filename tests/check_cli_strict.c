@@ -140,6 +140,28 @@ START_TEST(normal_matrix_passes_strict)
 }
 END_TEST
 
+/* The matrix's name forms: a DNS-only SAN, and a wildcard (*.x.localhost)
+ * matched by one label, also carry their CN=NAME.localhost as a SAN. */
+START_TEST(matrix_name_forms_pass_strict)
+{
+	srt_testd d;
+	srt_result r;
+	int i;
+
+	check_rule("dnsonly", "ca.crt", NULL);
+	srt_testd_startl(&d, "--tls", "--cert", srt_cert("wildcard.chain.pem"), "--key",
+			 srt_cert("wildcard.key"), "--send", "hello", "--count", "2", NULL);
+	for (i = 0; i < 2; i++) {
+		srt_runl(&r, NULL, "--tls", "--cacert", srt_cert("ca.crt"), "--servername",
+			 "a.x.localhost", srt_addr("localhost", d.port), i ? "--strict" : NULL, NULL);
+		ck_assert_msg(r.code == 0, "wildcard run %d: exit %d: %s", i, r.code, r.err);
+		ck_assert_str_eq((char *)r.out, "hello");
+		srt_result_free(&r);
+	}
+	ck_assert_int_eq(srt_testd_stop(&d), 0);
+}
+END_TEST
+
 START_TEST(leaf_extended_key_usage)
 {
 	check_rule("strict-noeku", "ca.crt", FAILS("0", "extended key usage lacks serverAuth"));
@@ -197,6 +219,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, conforming_chains_pass);
 	tcase_add_test(tc, normal_matrix_passes_strict);
+	tcase_add_test(tc, matrix_name_forms_pass_strict);
 	tcase_add_test(tc, leaf_extended_key_usage);
 	tcase_add_test(tc, leaf_is_no_ca_and_signs);
 	tcase_add_test(tc, keys);
