@@ -45,6 +45,7 @@ newdb() { # issuer: a throwaway `openssl ca` database for it
 # sign name issuer ext-section subject start end [md]; issuer "self" = self-signed
 sign() {
 	local name=$1 issuer=$2 ext=$3 subj=$4 start=$5 end=$6 md=${7:-sha256}
+	export SRECV_NAME=$name # certs/ext.cnf names the certificate NAME.localhost too
 	run req -new -utf8 -key "$name.key" -subj "$subj" -out "$name.csr"
 	if [ "$issuer" = self ]; then
 		newdb "$name"

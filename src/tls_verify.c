@@ -581,8 +581,10 @@ srecv_status sr_check_min_days(srecv_conn *c, SSL *ssl)
 	if (t == NULL || t->min_days <= 0)
 		return SRECV_OK;
 	/* The verified chain ends at the trust anchor, which expires too;
-	 * without verification there is only what the peer sent. */
-	chain = c->cfg->insecure ? SSL_get_peer_cert_chain(ssl) : SSL_get0_verified_chain(ssl);
+	 * without verification there is only what the peer sent. A resumed
+	 * handshake verified nothing (SSL_get0_verified_chain is empty):
+	 * sr_verified_chain gives the chain the session was verified with again. */
+	chain = c->cfg->insecure ? SSL_get_peer_cert_chain(ssl) : sr_verified_chain(c);
 	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
 		X509 *x = sk_X509_value(chain, i);
 		int64_t left = seconds_until(NULL, X509_get0_notAfter(x), &ok);

@@ -624,10 +624,11 @@ START_TEST(chain_through_accessors)
 	ck_assert_str_eq(leaf->not_before, want.not_before);
 	ck_assert_str_eq(leaf->not_after, want.not_after);
 	ck_assert_str_eq(leaf->spki_sha256, want.pin);
-	ck_assert_uint_eq(leaf->san_count, 3);
+	ck_assert_uint_eq(leaf->san_count, 4);
 	ck_assert_str_eq(leaf->san[0], "DNS:localhost");
 	ck_assert_str_eq(leaf->san[1], "IP:127.0.0.1");
 	ck_assert_str_eq(leaf->san[2], "IP:::1");
+	ck_assert_str_eq(leaf->san[3], "DNS:good.localhost");
 	/* described once: the same record every time */
 	ck_assert_ptr_eq(srecv_conn_chain_cert(c, 0), leaf);
 	ci = srecv_conn_chain_cert(c, 1);

@@ -4,7 +4,8 @@
  * good, revoked and unknown certificates, a delegated responder and the
  * issuer itself, an unrelated signer, none at all; and responses this test
  * signs itself with the responder's key where `openssl ocsp` cannot make
- * them: one whose nextUpdate has passed, and a tryLater answer.
+ * them: one whose nextUpdate has passed, and a tryLater answer. Also
+ * gnutls-serv --ocsp-response serving the good and revoked responses.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -230,6 +231,59 @@ START_TEST(unsuccessful_response_fails)
 }
 END_TEST
 
+/* gnutls-serv --ocsp-response staples the same `openssl ocsp` responses
+ * (TLS 1.3 in the certificate's entry, 1.2 in CertificateStatus). It
+ * refuses to load a response saying revoked unless told to ignore that. */
+static void expect_gnutls(const char *leaf, const char *response, const char *priority,
+			  const char *mode, int code, const char *ocsp, const char *words)
+{
+	static const char page[] = "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n"
+				   "Content-Length: 5\r\n\r\nhello";
+	char data[512], want[128];
+	srt_testd d;
+	srt_result r;
+	FILE *f;
+
+	snprintf(data, sizeof(data), "%s/hello", srt_tmpdir());
+	f = fopen(data, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("hello", f);
+	fclose(f);
+	srt_gnutls_servl(&d, leaf, priority, "--httpdata", data, "--ocsp-response", srt_cert(response),
+			 "--ignore-ocsp-response-errors", NULL);
+	srt_runl(&r, NULL, CA, GET, "--ocsp-stapling", mode, "--info-json", "/dev/stderr", "-q",
+		 srt_addr("localhost", d.port), NULL);
+	ck_assert_msg(r.code == code, "%s %s %s: exit %d: %s", leaf, priority, mode, r.code, r.err);
+	snprintf(want, sizeof(want), "\"ocsp\":\"%s\"}", ocsp);
+	ck_assert_msg(strstr(r.err, want) != NULL, "%s not in %s", want, r.err);
+	if (words != NULL) {
+		ck_assert_msg(strstr(r.err, words) != NULL, "'%s' not in %s", words, r.err);
+		ck_assert_uint_eq(r.out_len, 0);
+	} else {
+		ck_assert_str_eq((char *)r.out, page);
+	}
+	srt_result_free(&r);
+	srt_testd_stop(&d);
+}
+
+START_TEST(gnutls_serv_good_and_revoked)
+{
+	static const char *const prio[] = {"NORMAL:-VERS-ALL:+VERS-TLS1.3",
+					   "NORMAL:-VERS-ALL:+VERS-TLS1.2"};
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		expect_gnutls("good", "ocsp-good.der", prio[i], "check", 0, "good", NULL);
+		expect_gnutls("good", "ocsp-good.der", prio[i], "require", 0, "good", NULL);
+		expect_gnutls("revoked", "ocsp-revoked.der", prio[i], "check", 6, "revoked",
+			      "srecv: certificate verification failed at depth 0: stapled OCSP "
+			      "response: certificate revoked at ");
+		expect_gnutls("revoked", "ocsp-revoked.der", prio[i], "require", 6, "revoked",
+			      "stapled OCSP response: certificate revoked at ");
+	}
+}
+END_TEST
+
 START_TEST(bad_mode_is_usage)
 {
 	srt_result r;
@@ -257,6 +311,7 @@ int main(void)
 	tcase_add_test(tc, none_stapled);
 	tcase_add_test(tc, expired_response_fails);
 	tcase_add_test(tc, unsuccessful_response_fails);
+	tcase_add_test(tc, gnutls_serv_good_and_revoked);
 	tcase_add_test(tc, bad_mode_is_usage);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);

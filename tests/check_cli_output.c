@@ -330,7 +330,8 @@ START_TEST(info_json_on_tls_success)
 	ck_assert_msg(strstr(r.err, "\"tls\":{\"version\":\"TLSv1.3\"") != NULL, "%s", r.err);
 	ck_assert_msg(strstr(r.err, "\"verify\":\"ok\"") != NULL, "%s", r.err);
 	ck_assert_msg(strstr(r.err, "\"spki_sha256\":\"sha256//") != NULL, "%s", r.err);
-	ck_assert_msg(strstr(r.err, "\"san\":[\"DNS:localhost\",\"IP:127.0.0.1\",\"IP:::1\"]") != NULL,
+	ck_assert_msg(strstr(r.err, "\"san\":[\"DNS:localhost\",\"IP:127.0.0.1\",\"IP:::1\",\"DNS:good."
+				    "localhost\"]") != NULL,
 		      "%s", r.err);
 	ck_assert_msg(strstr(r.err, "\"chain\":[{\"subject\":") != NULL, "%s", r.err);
 	srt_result_free(&r);

@@ -147,7 +147,8 @@ START_TEST(resolve_tls_verifies_host)
 	ck_assert_uint_eq(r.out_len, 0);
 	ck_assert_str_eq(r.err, "srecv: certificate verification failed at depth 0 (O=srecv tests,"
 				"CN=good.localhost): hostname mismatch: 'wrong.example' is not among "
-				"the certificate's names (DNS:localhost, IP:127.0.0.1, IP:::1)\n");
+				"the certificate's names (DNS:localhost, IP:127.0.0.1, IP:::1, "
+				"DNS:good.localhost)\n");
 	srt_result_free(&r);
 
 	/* localhost mapped to its own address verifies as usual */

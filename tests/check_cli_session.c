@@ -1,6 +1,6 @@
 /*
  * check_cli_session.c - srecv --session FILE: TLS 1.3 and 1.2 resumption
- * against srecv-testd and openssl s_server, sessions kept to the host,
+ * against srecv-testd, openssl s_server and gnutls-serv, sessions kept to the host,
  * port, name and trust they were made for, certificates verified again on
  * resumption, a damaged file, and a file unfit to hold a secret (exit 2).
  */
@@ -113,6 +113,52 @@ START_TEST(s_server_tls12_resumes)
 }
 END_TEST
 
+/* gnutls-serv resumes by ticket (TLS 1.3) or by ticket or session id (TLS
+ * 1.2, its own resumption database): the second run says so in -v and in
+ * the JSON record, and the bytes (--httpdata) are the same both times. */
+static void resumes_against_gnutls_serv(const char *priority)
+{
+	static const char page[] = "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n"
+				   "Content-Length: 5\r\n\r\nhello";
+	const char *file = session_file("s");
+	char data[512];
+	srt_testd d;
+	srt_result r;
+	FILE *f;
+	int i;
+
+	snprintf(data, sizeof(data), "%s/hello", srt_tmpdir());
+	f = fopen(data, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("hello", f);
+	fclose(f);
+	srt_gnutls_servl(&d, "good", priority, "--httpdata", data, NULL);
+	for (i = 0; i < 2; i++) {
+		srt_runl(&r, NULL, CA, "-v", "--session", file, "--info-json", "/dev/stderr", "--send",
+			 "GET / HTTP/1.0\\r\\n\\r\\n", srt_addr("localhost", d.port), NULL);
+		ck_assert_msg(r.code == 0, "%s run %d: exit %d: %s", priority, i, r.code, r.err);
+		ck_assert_uint_eq(r.out_len, sizeof(page) - 1);
+		ck_assert_str_eq((char *)r.out, page);
+		ck_assert_msg(strstr(r.err, i ? RESUMED : FULL) != NULL, "%s", r.err);
+		ck_assert_msg(strstr(r.err, i ? "\"resumed\":true" : "\"resumed\":false") != NULL,
+			      "%s", r.err);
+		srt_result_free(&r);
+	}
+	srt_testd_stop(&d);
+}
+
+START_TEST(gnutls_serv_tls13_resumes)
+{
+	resumes_against_gnutls_serv("NORMAL:-VERS-ALL:+VERS-TLS1.3");
+}
+END_TEST
+
+START_TEST(gnutls_serv_tls12_resumes)
+{
+	resumes_against_gnutls_serv("NORMAL:-VERS-ALL:+VERS-TLS1.2");
+}
+END_TEST
+
 /* The same server through --connect-to under another port, name or trust:
  * the session is not offered (the server would take it). */
 START_TEST(other_port_name_or_trust_not_offered)
@@ -173,6 +219,32 @@ START_TEST(resumed_session_verified_again)
 	ck_assert_uint_eq(r.out_len, 0);
 	srt_result_free(&r);
 	srt_testd_stop(&d);
+}
+END_TEST
+
+/* --min-days judges a resumed connection too: the chain verified again
+ * (good.crt expires in about 30 days) is under a 40-day minimum, exit 6,
+ * as in a full handshake; under a 20-day one it passes, resumed. */
+START_TEST(resumed_session_checks_min_days)
+{
+	const char *file = session_file("s");
+	srt_testd d;
+	srt_result r;
+
+	srt_testd_startl(&d, GOOD, "--send", "hello", "--count", "3", NULL);
+	run_expect(d.port, file, 0, NULL, NULL);
+	srt_runl(&r, NULL, CA, "--session", file, "--min-days", "40", "--info-json", "-",
+		 srt_addr("localhost", d.port), NULL);
+	ck_assert_msg(r.code == 6, "exit %d: %s", r.code, r.err);
+	ck_assert_msg(strstr(r.err, "\"resumed\":true") != NULL, "%s", r.err);
+	ck_assert_msg(strstr(r.err, "\"error\":\"certificate at depth 0 (O=srecv tests,"
+				    "CN=good.localhost) expires in ") != NULL &&
+		      strstr(r.err, " days, under the 40-day minimum (--min-days)\"") != NULL,
+		      "%s", r.err);
+	ck_assert_uint_eq(r.out_len, 0);
+	srt_result_free(&r);
+	run_expect(d.port, file, 1, "--min-days", "20");
+	ck_assert_int_eq(srt_testd_stop(&d), 0);
 }
 END_TEST
 
@@ -297,8 +369,11 @@ int main(void)
 	tcase_add_test(tc, testd_tls12_second_run_resumes);
 	tcase_add_test(tc, s_server_tls13_resumes);
 	tcase_add_test(tc, s_server_tls12_resumes);
+	tcase_add_test(tc, gnutls_serv_tls13_resumes);
+	tcase_add_test(tc, gnutls_serv_tls12_resumes);
 	tcase_add_test(tc, other_port_name_or_trust_not_offered);
 	tcase_add_test(tc, resumed_session_verified_again);
+	tcase_add_test(tc, resumed_session_checks_min_days);
 	tcase_add_test(tc, damaged_file_full_handshake);
 	tcase_add_test(tc, unsafe_files_refused);
 	tcase_add_test(tc, secrets_never_shown);

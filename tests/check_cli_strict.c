@@ -52,14 +52,113 @@ START_TEST(conforming_chains_pass)
 }
 END_TEST
 
-/* The test matrix's leaves name themselves CN=NAME.localhost, which is not
- * among their subjectAltNames: that rule, and only it, refuses them. */
-START_TEST(matrix_leaves_fail_only_the_cn_rule)
+/* The normal matrix under --strict: the leaves the other tests verify
+ * (RSA good, ECDSA ecdsa, with the intermediate) name themselves
+ * CN=NAME.localhost and carry that name among their subjectAltNames, so
+ * every pairing that passes without --strict passes with it, byte for byte.
+ * Left out: the deliberately bad leaves (expired, wronghost, rsa1024, sha1,
+ * leafsigned...), which fail without --strict already. */
+static void run_both(int port, const char *const *want, size_t want_len, const char *what)
 {
-	check_rule("good", "ca.crt",
-		   FAILS("0", "subject commonName is not among the subjectAltNames"));
-	check_rule("ecdsa", "ca.crt",
-		   FAILS("0", "subject commonName is not among the subjectAltNames"));
+	static const char *const strict[] = {NULL, "--strict"};
+	srt_result r;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		srt_runl(&r, NULL, "--tls", "--cacert", srt_cert("ca.crt"), "--send",
+			 "GET / HTTP/1.0\\r\\n\\r\\n", srt_addr("localhost", port), strict[i], NULL);
+		ck_assert_msg(r.code == 0, "%s %s: exit %d: %s", what, strict[i] ? strict[i] : "",
+			      r.code, r.err);
+		ck_assert_str_eq(r.err, "");
+		ck_assert_uint_eq(r.out_len, want_len);
+		ck_assert_msg(memcmp(r.out, *want, want_len) == 0, "%s: %s", what, r.out);
+		srt_result_free(&r);
+	}
+}
+
+START_TEST(normal_matrix_passes_strict)
+{
+	static const char *const leaves[] = {"good", "ecdsa"};
+	static const char *const page = "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream"
+					"\r\nContent-Length: 5\r\n\r\nhello";
+	char data[512], accept[64], cert[64], key[64], prio[64];
+	size_t l, v;
+	FILE *f;
+
+	snprintf(data, sizeof(data), "%s/hello", srt_tmpdir());
+	f = fopen(data, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("hello", f);
+	fclose(f);
+	for (l = 0; l < 2; l++) {
+		for (v = 0; v < 2; v++) {
+			const char *ver = v ? "1.3" : "1.2";
+			const char *hello = "hello";
+			srt_testd d;
+
+			snprintf(cert, sizeof(cert), "%s.chain.pem", leaves[l]);
+			snprintf(key, sizeof(key), "%s.key", leaves[l]);
+			srt_testd_startl(&d, "--tls", "--cert", srt_cert(cert), "--key", srt_cert(key),
+					 "--tls-min", ver, "--tls-max", ver, "--send", "hello",
+					 "--count", "2", NULL);
+			run_both(d.port, &hello, 5, "srecv-testd");
+			ck_assert_int_eq(srt_testd_stop(&d), 0);
+
+			/* s_server -www: a status page, different each run. */
+			{
+				const char *argv[] = {"openssl", "s_server", "-accept", accept, "-cert",
+						      srt_cert(cert), "-cert_chain", srt_cert("int.crt"),
+						      "-key", srt_cert(key), v ? "-tls1_3" : "-tls1_2", "-naccept", "2",
+						      "-www", NULL};
+				srt_result r;
+				int i;
+
+				d.port = srt_free_port();
+				snprintf(accept, sizeof(accept), "127.0.0.1:%d", d.port);
+				srt_server_start(&d, argv, "ACCEPT");
+				for (i = 0; i < 2; i++) {
+					srt_runl(&r, NULL, "--tls", "--cacert", srt_cert("ca.crt"),
+						 "--send", "GET / HTTP/1.0\\r\\n\\r\\n",
+						 srt_addr("localhost", d.port), i ? "--strict" : NULL,
+						 NULL);
+					ck_assert_msg(r.code == 0, "s_server %s %s: exit %d: %s",
+						      leaves[l], ver, r.code, r.err);
+					ck_assert_str_eq(r.err, "");
+					ck_assert_msg(strncmp((char *)r.out, "HTTP/1.0 200 ok\r\n", 17)
+						      == 0, "%s", r.out);
+					srt_result_free(&r);
+				}
+				srt_testd_stop(&d);
+			}
+
+			snprintf(prio, sizeof(prio), "NORMAL:-VERS-ALL:+VERS-TLS%s", ver);
+			srt_gnutls_servl(&d, leaves[l], prio, "--httpdata", data, NULL);
+			run_both(d.port, &page, strlen(page), "gnutls-serv");
+			srt_testd_stop(&d);
+		}
+	}
+}
+END_TEST
+
+/* The matrix's name forms: a DNS-only SAN, and a wildcard (*.x.localhost)
+ * matched by one label, also carry their CN=NAME.localhost as a SAN. */
+START_TEST(matrix_name_forms_pass_strict)
+{
+	srt_testd d;
+	srt_result r;
+	int i;
+
+	check_rule("dnsonly", "ca.crt", NULL);
+	srt_testd_startl(&d, "--tls", "--cert", srt_cert("wildcard.chain.pem"), "--key",
+			 srt_cert("wildcard.key"), "--send", "hello", "--count", "2", NULL);
+	for (i = 0; i < 2; i++) {
+		srt_runl(&r, NULL, "--tls", "--cacert", srt_cert("ca.crt"), "--servername",
+			 "a.x.localhost", srt_addr("localhost", d.port), i ? "--strict" : NULL, NULL);
+		ck_assert_msg(r.code == 0, "wildcard run %d: exit %d: %s", i, r.code, r.err);
+		ck_assert_str_eq((char *)r.out, "hello");
+		srt_result_free(&r);
+	}
+	ck_assert_int_eq(srt_testd_stop(&d), 0);
 }
 END_TEST
 
@@ -119,7 +218,8 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, conforming_chains_pass);
-	tcase_add_test(tc, matrix_leaves_fail_only_the_cn_rule);
+	tcase_add_test(tc, normal_matrix_passes_strict);
+	tcase_add_test(tc, matrix_name_forms_pass_strict);
 	tcase_add_test(tc, leaf_extended_key_usage);
 	tcase_add_test(tc, leaf_is_no_ca_and_signs);
 	tcase_add_test(tc, keys);

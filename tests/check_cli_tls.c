@@ -310,7 +310,8 @@ START_TEST(alpn_ciphers_and_verbose)
 	ck_assert_msg(strstr(r.err, "* Cipher           TLS_AES_128_GCM_SHA256\n"), "%s", r.err);
 	ck_assert_msg(strstr(r.err, "* SNI              localhost\n"), "%s", r.err);
 	ck_assert_msg(strstr(r.err, "* Verification     ok\n"), "%s", r.err);
-	ck_assert_msg(strstr(r.err, "*   names          DNS:localhost, IP:127.0.0.1, IP:::1\n"),
+	ck_assert_msg(strstr(r.err, "*   names          DNS:localhost, IP:127.0.0.1, IP:::1, "
+				    "DNS:good.localhost\n"),
 		      "%s", r.err);
 	srt_result_free(&r);
 	srt_runl(&r, NULL, CA, "-v", "--tls-max", "1.2", "--ciphers", "ECDHE-RSA-AES128-GCM-SHA256",
@@ -371,7 +372,8 @@ START_TEST(info_json_record)
 	ck_assert_ptr_nonnull(strstr(r.err, "\"exit_code\":0,\"error\":null,\"bytes_received\":5,"));
 	ck_assert_ptr_nonnull(strstr(r.err, "\"tls\":{\"version\":\"TLSv1.3\","));
 	ck_assert_ptr_nonnull(strstr(r.err, "\"sni\":\"localhost\",\"verify\":\"ok\",\"peer\":{"));
-	ck_assert_ptr_nonnull(strstr(r.err, "\"san\":[\"DNS:localhost\",\"IP:127.0.0.1\",\"IP:::1\"]"));
+	ck_assert_ptr_nonnull(strstr(r.err, "\"san\":[\"DNS:localhost\",\"IP:127.0.0.1\",\"IP:::1\",\"DNS:good."
+				    "localhost\"]"));
 	ck_assert_ptr_nonnull(strstr(r.err, "\"spki_sha256\":\"sha256//"));
 	ck_assert_ptr_nonnull(strstr(r.err, "\"chain\":[{\"subject\":\"O=srecv tests,CN=good.localhost\""));
 	ck_assert_int_eq(srt_lines(r.err), 1);

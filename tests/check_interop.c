@@ -52,31 +52,7 @@ static void s_server(srt_testd *d, const char *mode, const char *a1, const char 
 
 static void gnutls_serv(srt_testd *d, const char *priority, const char *a1, const char *a2)
 {
-	char port[16], prio[128], ready[96];
-	const char *argv[16];
-	int n = 0;
-
-	d->port = srt_free_port();
-	snprintf(port, sizeof(port), "%d", d->port);
-	snprintf(prio, sizeof(prio), "--priority=%s", priority);
-	argv[n++] = "gnutls-serv";
-	argv[n++] = "--http";
-	argv[n++] = "--x509certfile";
-	argv[n++] = srt_cert("good.chain.pem");
-	argv[n++] = "--x509keyfile";
-	argv[n++] = srt_cert("good.key");
-	argv[n++] = "-p";
-	argv[n++] = port;
-	argv[n++] = prio;
-	if (a1)
-		argv[n++] = a1;
-	if (a2)
-		argv[n++] = a2;
-	argv[n] = NULL;
-	/* It prints "listening on IPv4 0.0.0.0 port N..." before bind() and
-	 * "done" after listen(): only the whole line means connectable. */
-	snprintf(ready, sizeof(ready), "listening on IPv4 0.0.0.0 port %d...done", d->port);
-	srt_server_start(d, argv, ready);
+	srt_gnutls_servl(d, "good", priority, a1, a2, NULL);
 }
 
 static void assert_http_ok(const srt_result *r, const char *what)

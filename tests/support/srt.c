@@ -413,6 +413,36 @@ void srt_runl(srt_result *r, const srt_opts *o, ...)
 	srt_run(r, v, o);
 }
 
+void srt_gnutls_servl(srt_testd *d, const char *leaf, const char *priority, ...)
+{
+	char port[16], prio[128], ready[96], chain[256], key[256];
+	const char *argv[SRT_MAXARGS + 16];
+	va_list ap;
+	int n = 0;
+
+	d->port = srt_free_port();
+	snprintf(port, sizeof(port), "%d", d->port);
+	snprintf(prio, sizeof(prio), "--priority=%s", priority);
+	snprintf(chain, sizeof(chain), "%s.chain.pem", leaf);
+	snprintf(key, sizeof(key), "%s.key", leaf);
+	argv[n++] = "gnutls-serv";
+	argv[n++] = "--http";
+	argv[n++] = "--x509certfile";
+	argv[n++] = srt_cert(chain);
+	argv[n++] = "--x509keyfile";
+	argv[n++] = srt_cert(key);
+	argv[n++] = "-p";
+	argv[n++] = port;
+	argv[n++] = prio;
+	va_start(ap, priority);
+	collect(ap, argv + n);
+	va_end(ap);
+	/* It prints "listening on IPv4 0.0.0.0 port N..." before bind() and
+	 * "done" after listen(): only the whole line means connectable. */
+	snprintf(ready, sizeof(ready), "listening on IPv4 0.0.0.0 port %d...done", d->port);
+	srt_server_start(d, argv, ready);
+}
+
 pid_t srt_spawn(const char *const *args)
 {
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -61,6 +61,11 @@ int srt_wait(pid_t pid, double timeout_s);
  * caller picked the port (srt_free_port) and stores it in d->port. */
 void srt_server_start(srt_testd *d, const char *const *argv, const char *ready);
 
+/* Start gnutls-serv --http (it serves until stopped) on a free port with
+ * leaf's NAME.chain.pem and NAME.key, --priority=priority, and further
+ * arguments ending with NULL; returns once it accepts connections. */
+void srt_gnutls_servl(srt_testd *d, const char *leaf, const char *priority, ...);
+
 /* Variadic forms: arguments end with NULL. */
 void srt_testd_startl(srt_testd *d, ...);
 void srt_runl(srt_result *r, const srt_opts *o, ...);
