@@ -47,9 +47,17 @@ static double ms_since(int64_t t0)
 
 static socklen_t ss_len(const struct sockaddr_storage *ss)
 {
+	const struct sockaddr_un *un = (const struct sockaddr_un *)ss;
+
+	/* A path with its NUL; an abstract name (unix(7): a leading NUL, as a
+	 * resolver hook may give) runs to the next NUL, which is not part of
+	 * it. */
+	if (ss->ss_family == AF_UNIX && un->sun_path[0] == '\0')
+		return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				   strnlen(un->sun_path + 1, sizeof(un->sun_path) - 1));
 	if (ss->ss_family == AF_UNIX)
 		return (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-				   strlen(((const struct sockaddr_un *)ss)->sun_path) + 1);
+				   strnlen(un->sun_path, sizeof(un->sun_path) - 1) + 1);
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
