@@ -653,6 +653,19 @@ START_TEST(keylog_refusal_words)
 }
 END_TEST
 
+/* A listening Unix socket at NAME in the test's temporary folder. */
+static int unix_listener(struct sockaddr_un *un, const char *name)
+{
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memset(un, 0, sizeof(*un));
+	un->sun_family = AF_UNIX;
+	snprintf(un->sun_path, sizeof(un->sun_path), "%s/%s", srt_tmpdir(), name);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)un, sizeof(*un)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	return lfd;
+}
+
 /* A Unix socket: the connect goes to the path, host and port still name
  * the target, the address is the path, and read-to-fd splices. */
 START_TEST(unix_socket_dial_and_splice)
@@ -665,12 +678,7 @@ START_TEST(unix_socket_dial_and_splice)
 	size_t n = 0;
 	char buf[8];
 
-	memset(&un, 0, sizeof(un));
-	un.sun_family = AF_UNIX;
-	snprintf(un.sun_path, sizeof(un.sun_path), "%s/u.sock", srt_tmpdir());
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&un, sizeof(un)), 0);
-	ck_assert_int_eq(listen(lfd, 1), 0);
+	lfd = unix_listener(&un, "u.sock");
 	ck_assert_int_eq(srecv_config_set_unix_socket(cfg, un.sun_path), SRECV_OK);
 	c = srecv_conn_new(cfg);
 	ck_assert_int_eq(srecv_connect(c, "example.net", "443"), SRECV_OK);
@@ -708,12 +716,7 @@ START_TEST(unix_socket_nonblocking)
 	size_t n = 0;
 	char buf[8];
 
-	memset(&un, 0, sizeof(un));
-	un.sun_family = AF_UNIX;
-	snprintf(un.sun_path, sizeof(un.sun_path), "%s/nb.sock", srt_tmpdir());
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&un, sizeof(un)), 0);
-	ck_assert_int_eq(listen(lfd, 1), 0);
+	lfd = unix_listener(&un, "nb.sock");
 	ck_assert_int_eq(srecv_config_set_unix_socket(cfg, un.sun_path), SRECV_OK);
 	c = srecv_conn_new(cfg);
 	ck_assert_int_eq(srecv_conn_set_nonblocking(c, 1), SRECV_OK);
