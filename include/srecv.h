@@ -20,7 +20,7 @@ extern "C" {
 #define SRECV_API
 #endif
 
-#define SRECV_VERSION_STRING "1.1.0"
+#define SRECV_VERSION_STRING "1.2.0"
 
 /*
  * Every function that can fail returns one of these. The values are the exit
@@ -626,6 +626,27 @@ SRECV_API srecv_status srecv_config_set_unix_socket(srecv_config *cfg, const cha
  * Cannot assign requested address"). NULL or "" = none (the default).
  */
 SRECV_API srecv_status srecv_config_set_local_address(srecv_config *cfg, const char *addr);
+
+/* ---------------------------------------------------------------------- */
+/* Added in 1.2: process set-up */
+
+#define SRECV_INIT_NO_EXIT_CLEANUP 0x1u /* leave OpenSSL's memory to the OS at exit */
+#define SRECV_INIT_LAZY_ERROR_TEXT 0x2u /* load OpenSSL's error text on first need */
+
+/*
+ * Optional, process-wide: OpenSSL's start-up options for a short-lived
+ * program, such as srecv(1) itself. Call it once, first, before any other
+ * libsrecv or OpenSSL function (later, OpenSSL is already set up and the
+ * flags change nothing). 0 = OpenSSL's defaults, as when it is not called.
+ * SRECV_INIT_NO_EXIT_CLEANUP: no atexit(3) handler frees OpenSSL's state
+ * (OPENSSL_INIT_NO_ATEXIT): the kernel reclaims it. SRECV_INIT_LAZY_ERROR_TEXT:
+ * OpenSSL's error strings are not loaded at start but by libsrecv on its
+ * first error that quotes one; for programs whose only OpenSSL user is
+ * libsrecv (others' ERR_error_string(3) shows codes until then). The system
+ * OpenSSL configuration is loaded as always. Unknown flags -> SRECV_EUSAGE;
+ * OpenSSL failing to start -> SRECV_EINTERNAL.
+ */
+SRECV_API srecv_status srecv_global_init(unsigned int flags);
 
 #ifdef __cplusplus
 }

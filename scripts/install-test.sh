@@ -97,6 +97,6 @@ check "multi_fetch (find_package build) fetches from two targets at once" sh -c 
 	"timeout 20 '$tmp/ex/multi_fetch' --cacert '$certs/ca.crt' localhost:$port localhost:$port |
 	 grep -cx 'localhost:$port: at once' | grep -qx 2"
 kill "$pid" 2>/dev/null || true
-check "installed srecv runs" sh -c "'$prefix/bin/srecv' --version | grep -q '^srecv 1.1.0'"
+check "installed srecv runs" sh -c "'$prefix/bin/srecv' --version | grep -q '^srecv 1.2.0'"
 echo "install-test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

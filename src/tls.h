@@ -85,6 +85,9 @@ void sr_capath_note(srecv_conn *c, char *out, size_t len);
 
 /* tls_layer.c: the newest OpenSSL error's reason text, or fallback. */
 const char *sr_ossl_reason(const char *fallback);
+/* Loads OpenSSL's error text if srecv_global_init(SRECV_INIT_LAZY_ERROR_TEXT)
+ * left it out (tls_init.c); sr_ossl_reason calls it on first need. */
+void sr_tls_load_error_text(void);
 
 /* tls_verify.c */
 int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store);

@@ -27,6 +27,10 @@ const char *sr_ossl_reason(const char *fallback)
 	unsigned long e = ERR_peek_last_error();
 	const char *s = e ? ERR_reason_error_string(e) : NULL;
 
+	if (e != 0 && s == NULL) { /* text not loaded yet (SRECV_INIT_LAZY_ERROR_TEXT)? */
+		sr_tls_load_error_text();
+		s = ERR_reason_error_string(e);
+	}
 	return s ? s : fallback;
 }
 

@@ -163,7 +163,7 @@ START_TEST(help_and_version)
 	srt_result_free(&r);
 	srt_run(&r, version, NULL);
 	ck_assert_int_eq(r.code, 0);
-	ck_assert(strncmp((char *)r.out, "srecv 1.1.0 (libsrecv 1.1.0)\nOpenSSL built with OpenSSL 3",
+	ck_assert(strncmp((char *)r.out, "srecv 1.2.0 (libsrecv 1.2.0)\nOpenSSL built with OpenSSL 3",
 			  56) == 0);
 	srt_result_free(&r);
 }
