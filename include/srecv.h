@@ -648,6 +648,22 @@ SRECV_API srecv_status srecv_config_set_local_address(srecv_config *cfg, const c
  */
 SRECV_API srecv_status srecv_global_init(unsigned int flags);
 
+/* ---------------------------------------------------------------------- */
+/* Added in 1.2: resolve cache */
+
+/*
+ * enable 1: getaddrinfo's answer for a HOST and PORT is kept in the config
+ * and given again to later connections made from it that ask for the same
+ * HOST and PORT (the exact strings), instead of resolving again: within
+ * the config's life the same name gets the same addresses. For many
+ * connections to a few names (srecv --targets); the last 64 names are
+ * kept. A name that failed to resolve is not kept (each failure is asked
+ * again and gets its own error). A resolver hook
+ * (srecv_config_set_resolver), when one is set, is not cached: it is
+ * asked every time. 0 (the default) = off, and forgets what was kept.
+ */
+SRECV_API srecv_status srecv_config_set_resolve_cache(srecv_config *cfg, int enable);
+
 #ifdef __cplusplus
 }
 #endif

@@ -47,6 +47,7 @@ void srecv_config_free(srecv_config *cfg)
 	free(cfg->pins);
 	sr_proxy_free(cfg->proxy); /* wipes the credentials */
 	free(cfg->unix_path);
+	sr_rcache_free(cfg->rcache);
 	free(cfg);
 }
 
@@ -148,6 +149,20 @@ srecv_status srecv_config_set_resolver(srecv_config *cfg, srecv_resolver_fn fn, 
 		return SRECV_EUSAGE;
 	cfg->resolver = fn;
 	cfg->resolver_arg = arg;
+	return SRECV_OK;
+}
+
+srecv_status srecv_config_set_resolve_cache(srecv_config *cfg, int enable)
+{
+	if (sr_cfg_editable(cfg) != SRECV_OK)
+		return SRECV_EUSAGE;
+	if (!enable) {
+		sr_rcache_free(cfg->rcache);
+		cfg->rcache = NULL;
+	} else if (cfg->rcache == NULL && (cfg->rcache = sr_rcache_new()) == NULL) {
+		sr_cfg_seterr(cfg, "out of memory");
+		return SRECV_EINTERNAL;
+	}
 	return SRECV_OK;
 }
 

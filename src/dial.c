@@ -118,7 +118,13 @@ static srecv_status gai_resolve(srecv_conn *c, const char *host, const char *por
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	int rc, fam = c->cfg->family;
+	struct sr_rcache *cache = c->cfg->rcache;
 
+	/* srecv_config_set_resolve_cache: a name resolved before (on this
+	 * config: the family is fixed once connections run) is not asked
+	 * again. Failures are not kept: each one gets its own words. */
+	if (cache != NULL && (*n = sr_rcache_get(cache, host, port, out, MAX_ADDRS)) > 0)
+		return SRECV_OK;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = fam == 4 ? AF_INET : fam == 6 ? AF_INET6 : AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -151,6 +157,8 @@ static srecv_status gai_resolve(srecv_conn *c, const char *host, const char *por
 			memcpy(&out[(*n)++], ai->ai_addr, ai->ai_addrlen);
 		}
 	freeaddrinfo(res);
+	if (cache != NULL)
+		sr_rcache_put(cache, host, port, out, *n);
 	return SRECV_OK;
 }
 

@@ -65,6 +65,8 @@ struct srecv_config {
 	 * ss_family 0 = none. local_text: its canonical text for messages. */
 	struct sockaddr_storage local;
 	char local_text[64];
+	/* owned (resolve_cache.c): srecv_config_set_resolve_cache; NULL = off */
+	struct sr_rcache *rcache;
 };
 
 /* proxy_url.c: a proxy URL parsed by srecv_config_set_proxy. */
@@ -80,6 +82,15 @@ struct sr_proxy {
 	char *label; /* owned: "host:port" ("[::1]:1080") for messages */
 };
 void sr_proxy_free(struct sr_proxy *p);
+
+/* resolve_cache.c: getaddrinfo's answers by exact HOST and PORT (dial.c). */
+struct sr_rcache *sr_rcache_new(void); /* NULL when out of memory */
+void sr_rcache_free(struct sr_rcache *rc);
+/* How many addresses (at most max) were kept for host and port: 0 = none. */
+size_t sr_rcache_get(struct sr_rcache *rc, const char *host, const char *port,
+		     struct sockaddr_storage *out, size_t max);
+void sr_rcache_put(struct sr_rcache *rc, const char *host, const char *port,
+		   const struct sockaddr_storage *addr, size_t n);
 
 /* A monotonic point in time (ns) and what to say when it passes. */
 typedef struct sr_deadline {

@@ -726,6 +726,68 @@ START_TEST(options_apply_to_each_target)
 }
 END_TEST
 
+/* A name is resolved once per run (srecv_config_set_resolve_cache): the
+ * same name on two ports still reaches each port's server, a name that
+ * does not resolve fails with the resolver's own words each time, and
+ * --resolve and --connect-to apply to every target, repeated ones too. */
+static void assert_file_text(const char *path, const char *text)
+{
+	size_t len;
+	unsigned char *data = srt_slurp(path, &len);
+
+	ck_assert_uint_eq(len, strlen(text));
+	ck_assert_mem_eq(data, text, len);
+	free(data);
+}
+
+START_TEST(names_resolved_once_kept_apart)
+{
+	srt_testd a, b;
+	srt_result r;
+	char want[1024], pin[64], cto[64];
+
+	srt_testd_startl(&a, "--fork", "--send", "a", NULL);
+	srt_testd_startl(&b, "--fork", "--send", "b", NULL);
+	srt_runl(&r, NULL, "-P", "1", "-o", path_in_tmp("%i.out"), srt_addr("localhost", a.port),
+		 srt_addr("localhost", b.port), srt_addr("nosuch.invalid", a.port),
+		 srt_addr("localhost", a.port), srt_addr("nosuch.invalid", a.port),
+		 srt_addr("localhost", b.port), NULL);
+	ck_assert_int_eq(r.code, 3);
+	ck_assert_int_eq(srt_lines(r.err), 3);
+	snprintf(want, sizeof(want), "srecv: nosuch.invalid:%d (target 2): cannot resolve "
+		 "'nosuch.invalid': ", a.port);
+	ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0, "%s", r.err);
+	snprintf(want, sizeof(want), "\nsrecv: nosuch.invalid:%d (target 4): cannot resolve "
+		 "'nosuch.invalid': ", a.port);
+	ck_assert_msg(strstr(r.err, want) != NULL, "%s", r.err);
+	ck_assert_ptr_null(strstr(r.err, "the resolver returned no address"));
+	assert_file_text(path_in_tmp("0.out"), "a");
+	assert_file_text(path_in_tmp("1.out"), "b");
+	assert_file_text(path_in_tmp("3.out"), "a");
+	assert_file_text(path_in_tmp("5.out"), "b");
+	srt_result_free(&r);
+
+	/* pinned.test exists only through --resolve; localhost:A goes to B. */
+	snprintf(pin, sizeof(pin), "pinned.test:%d:127.0.0.1", a.port);
+	snprintf(cto, sizeof(cto), "localhost:%d:localhost:%d", a.port, b.port);
+	srt_runl(&r, NULL, "-P", "1", "--resolve", pin, "--connect-to", cto, "-o",
+		 path_in_tmp("r%i.out"), srt_addr("pinned.test", a.port),
+		 srt_addr("localhost", a.port), srt_addr("pinned.test", a.port),
+		 srt_addr("localhost", a.port), srt_addr("localhost", b.port), NULL);
+	ck_assert_int_eq(r.code, 0);
+	ck_assert_str_eq(r.err, "");
+	assert_file_text(path_in_tmp("r0.out"), "a");
+	assert_file_text(path_in_tmp("r1.out"), "b");
+	assert_file_text(path_in_tmp("r2.out"), "a");
+	assert_file_text(path_in_tmp("r3.out"), "b");
+	assert_file_text(path_in_tmp("r4.out"), "b");
+	srt_result_free(&r);
+	srt_testd_stop(&a);
+	srt_testd_stop(&b);
+	srt_tmpdir_cleanup();
+}
+END_TEST
+
 /* The list itself: shards keep their whole-list index, names never make a
  * path of a host, %% is a percent sign. */
 START_TEST(list_and_template_units)
@@ -771,6 +833,7 @@ int main(void)
 	tcase_add_test(tc, parallel_capped_by_open_files);
 	tcase_add_test(tc, rate_spaces_connections);
 	tcase_add_test(tc, no_fd_growth);
+	tcase_add_test(tc, names_resolved_once_kept_apart);
 	suite_add_tcase(s, tc);
 	return srt_run_suite(s);
 }

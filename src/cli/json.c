@@ -62,8 +62,19 @@ void json_string(FILE *f, const char *str)
 	}
 	fputc('"', f);
 	while (*s) {
-		int n = utf8_len(s, &cp);
+		const unsigned char *run = s;
+		int n;
 
+		/* Printable ASCII other than '"' and '\\' goes out as is, a run
+		 * at a time: one fwrite per run, not per character (a record
+		 * of several targets is mostly such runs). */
+		while (*s >= 0x20 && *s < 0x7f && *s != '"' && *s != '\\')
+			s++;
+		if (s > run)
+			fwrite(run, 1, (size_t)(s - run), f);
+		if (*s == '\0')
+			break;
+		n = utf8_len(s, &cp);
 		if (n == 0) {
 			/* One replacement per invalid byte, as the WHATWG decoder
 			 * does for bytes that cannot start a sequence. */

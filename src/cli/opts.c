@@ -928,6 +928,9 @@ srecv_status opts_apply(const struct srecv_opts *o, srecv_config *cfg, const cha
 	TRY(NULL, srecv_config_set_total_timeout(cfg, lib_timeout(o->total_ms)));
 	TRY("--unix-socket", srecv_config_set_unix_socket(cfg, o->unix_socket));
 	TRY("--local-address", srecv_config_set_local_address(cfg, o->local_address));
+	/* Several targets: a name is resolved once per run (srecv(1)). */
+	if (o->many)
+		TRY(NULL, srecv_config_set_resolve_cache(cfg, 1));
 	/* With a proxy, --connect-to picks the target the proxy is asked
 	 * for (main.c), not where srecv dials: the hook leaves it alone. */
 	proxy = proxy_choose(o, &proxy_source);
