@@ -72,6 +72,7 @@ void srecv_conn_free(srecv_conn *c)
 	for (i = 0; i < c->strings.n; i++)
 		free(c->strings.v[i]);
 	free(c->strings.v);
+	free(c->err);
 	sr_chain_free(c->chain);
 	sr_session_free(c->session);
 	srecv_config_free(c->cfg); /* our reference; the last one frees it */
@@ -516,8 +517,7 @@ srecv_status srecv_recv(srecv_conn *c, void *buf, size_t len, size_t *nread)
 /* Not possible here: the words in srecv_error(), the connection unchanged. */
 static srecv_status notsup(srecv_conn *c, const char *why)
 {
-	if (c->status == SRECV_OK)
-		snprintf(c->err, sizeof(c->err), "receive to a descriptor not possible: %s", why);
+	sr_words(c, "receive to a descriptor not possible: %s", why);
 	return SRECV_ENOTSUP;
 }
 

@@ -31,6 +31,15 @@ const char *srecv_status_str(srecv_status s)
 	return "unknown status";
 }
 
+/* Write c's error words; their buffer is made by the first error. Out of
+ * memory, the words are lost and srecv_error() names the status instead. */
+static void vwords(srecv_conn *c, const char *fmt, va_list ap)
+{
+	if (c->err == NULL && (c->err = malloc(SR_ERRLEN)) == NULL)
+		return;
+	vsnprintf(c->err, SR_ERRLEN, fmt, ap);
+}
+
 void sr_seterr(srecv_conn *c, srecv_status st, const char *fmt, ...)
 {
 	va_list ap;
@@ -39,7 +48,18 @@ void sr_seterr(srecv_conn *c, srecv_status st, const char *fmt, ...)
 		return;
 	c->status = st;
 	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	vwords(c, fmt, ap);
+	va_end(ap);
+}
+
+void sr_words(srecv_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->status != SRECV_OK)
+		return; /* the first failure's words stay */
+	va_start(ap, fmt);
+	vwords(c, fmt, ap);
 	va_end(ap);
 }
 
@@ -50,7 +70,7 @@ srecv_status sr_usage(srecv_conn *c, const char *fmt, ...)
 	if (c->status != SRECV_OK)
 		return SRECV_EUSAGE; /* the first failure's words stay */
 	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	vwords(c, fmt, ap);
 	va_end(ap);
 	return SRECV_EUSAGE;
 }
@@ -107,7 +127,11 @@ const char *sr_sock_strerror(int err)
 
 const char *srecv_error(const srecv_conn *c)
 {
-	return c ? c->err : "";
+	if (c == NULL)
+		return "";
+	if (c->err == NULL) /* no error yet, or no memory for its words */
+		return c->status != SRECV_OK ? srecv_status_str(c->status) : "";
+	return c->err;
 }
 
 const char *sr_keep(srecv_conn *c, const char *s)
@@ -118,7 +142,9 @@ const char *sr_keep(srecv_conn *c, const char *s)
 	if (s == NULL)
 		return NULL;
 	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 32;
+		/* A connection keeps a handful (host, port, SNI, ALPN) unless
+		 * its chain is described: start small, it is per connection. */
+		size_t cap = st->cap ? st->cap * 2 : 8;
 		char **v = realloc(st->v, cap * sizeof(*v));
 
 		if (v == NULL)

@@ -142,7 +142,10 @@ struct srecv_conn {
 	int64_t hs_start; /* the layers' connect steps began (handshake_ms) */
 	srecv_hint hint; /* srecv_conn_hint: what the first error suggests */
 	srecv_status status; /* first failure; final */
-	char err[SR_ERRLEN];
+	/* owned: the words of the first failure (or of a refused call),
+	 * SR_ERRLEN bytes made by the first one; NULL while there are none,
+	 * so a connection that never fails carries no room for them */
+	char *err;
 	int eof; /* clean end seen */
 	int used; /* srecv_connect was called: a handle serves one connection */
 	int batch; /* batch.c: SO_RCVLOWAT is raised to SR_BATCH_BYTES */
@@ -159,6 +162,9 @@ struct srecv_conn {
 
 /* err.c */
 void sr_seterr(srecv_conn *c, srecv_status st, const char *fmt, ...) SR_PRINTF(3, 4);
+/* The words in c's error, its status untouched (a call refused or not
+ * possible, the connection still usable); ignored after a failure. */
+void sr_words(srecv_conn *c, const char *fmt, ...) SR_PRINTF(2, 3);
 /* A call refused for its arguments: the reason in c's error, SRECV_EUSAGE
  * returned, but the connection's status untouched (it stays usable). */
 srecv_status sr_usage(srecv_conn *c, const char *fmt, ...) SR_PRINTF(2, 3);

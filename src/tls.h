@@ -37,12 +37,20 @@ struct sr_tls_config {
 	unsigned char trust_digest[32];
 };
 
-/* Verification failure captured by the verify callback (first one wins). */
+/* The words of a verification failure: the failing certificate's subject
+ * and extra words (dates, names). */
+struct sr_verify_text {
+	char subject[256];
+	char detail[512];
+};
+
+/* Verification failure captured by the verify callback (first one wins).
+ * Its words are allocated only when a failure comes, so a connection that
+ * verifies carries no room for them. */
 struct sr_verify_fail {
 	int err; /* X509_V_OK when none */
 	int depth;
-	char subject[256];
-	char detail[512]; /* extra words: dates, names */
+	struct sr_verify_text *text; /* owned; NULL: none, or no memory for them */
 };
 
 /* tls_layer.c's private state: one TLS layer of a connection. Here rather

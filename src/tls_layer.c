@@ -592,6 +592,7 @@ static void tls_destroy(struct sr_layer *l)
 	if (l->conn->tls == t)
 		l->conn->tls = NULL;
 	SSL_free(t->ssl);
+	free(t->vfail.text);
 	sk_X509_pop_free(t->resumed_chain, X509_free);
 	BIO_meth_free(t->biometh); /* after the BIO, which SSL_free freed */
 	free(t);

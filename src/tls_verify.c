@@ -434,9 +434,11 @@ int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 	if (!preverify_ok && vf->err == X509_V_OK) {
 		vf->err = err != X509_V_OK ? err : X509_V_ERR_UNSPECIFIED;
 		vf->depth = X509_STORE_CTX_get_error_depth(store);
-		if (x != NULL) {
-			name_string(X509_get_subject_name(x), vf->subject, sizeof(vf->subject));
-			failure_detail(c, x, err, vf->detail, sizeof(vf->detail));
+		/* Out of memory, the failure is still reported, without its words. */
+		if (x != NULL && (vf->text = calloc(1, sizeof(*vf->text))) != NULL) {
+			name_string(X509_get_subject_name(x), vf->text->subject,
+				    sizeof(vf->text->subject));
+			failure_detail(c, x, err, vf->text->detail, sizeof(vf->text->detail));
 		}
 	}
 	/* With insecure_noverify the handshake goes on whatever the chain says. */
@@ -446,9 +448,10 @@ int sr_verify_cb(int preverify_ok, X509_STORE_CTX *store)
 void sr_verify_message(srecv_conn *c)
 {
 	const struct sr_verify_fail *vf = &sr_tls_of(c)->vfail;
+	const struct sr_verify_text *vt = vf->text;
 	const char *why = X509_verify_cert_error_string(vf->err);
 	char capath[700] = "";
-	char subject[4 * sizeof(vf->subject)], detail[4 * sizeof(vf->detail)];
+	char subject[4 * sizeof(vt->subject)], detail[4 * sizeof(vt->detail)];
 
 	if (vf->err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
 	    vf->err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
@@ -457,8 +460,8 @@ void sr_verify_message(srecv_conn *c)
 		sr_capath_note(c, capath, sizeof(capath));
 	c->info.verify = sr_keep(c, why);
 	/* The subject, names and issuer are the peer's text. */
-	peer_text(vf->subject, subject, sizeof(subject));
-	peer_text(vf->detail, detail, sizeof(detail));
+	peer_text(vt ? vt->subject : "", subject, sizeof(subject));
+	peer_text(vt ? vt->detail : "", detail, sizeof(detail));
 	sr_seterr(c, SRECV_EVERIFY, "certificate verification failed at depth %d (%s): %s%s%s",
 		  vf->depth, subject[0] ? subject : "no subject", why, detail, capath);
 }

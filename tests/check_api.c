@@ -85,6 +85,7 @@ START_TEST(null_arguments_on_a_connection)
 	char buf[16];
 	size_t n = 99;
 
+	ck_assert_str_eq(srecv_error(c), ""); /* nothing failed yet */
 	/* Refused without touching the connection: it can still be used. */
 	ck_assert_int_eq(srecv_connect(c, NULL, "1"), SRECV_EUSAGE);
 	ck_assert_str_eq(srecv_error(c), "connect failed: no host or port given");
