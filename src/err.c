@@ -33,6 +33,7 @@ const char *srecv_status_str(srecv_status s)
 
 /* Write c's error words; their buffer is made by the first error. Out of
  * memory, the words are lost and srecv_error() names the status instead. */
+static void vwords(srecv_conn *c, const char *fmt, va_list ap) SR_PRINTF(2, 0);
 static void vwords(srecv_conn *c, const char *fmt, va_list ap)
 {
 	if (c->err == NULL && (c->err = malloc(SR_ERRLEN)) == NULL)

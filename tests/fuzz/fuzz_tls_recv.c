@@ -317,9 +317,9 @@ static srecv_status run_client(unsigned fl, unsigned sv, uint64_t *got)
 		unsigned mode = fl & FL_VERIFY_MASK;
 
 		if ((mode == 0 || mode == 3) && SSL_get_verify_result(sr_tls_of(c)->ssl) != X509_V_OK)
-			fz_fail(TARGET, "connected although verification failed", c->err);
+			fz_fail(TARGET, "connected although verification failed", srecv_error(c));
 		if (mode == 3)
-			fz_fail(TARGET, "connected although the pin does not match", c->err);
+			fz_fail(TARGET, "connected although the pin does not match", srecv_error(c));
 		if (c->info.tls_version == NULL || c->info.verify == NULL)
 			fz_fail(TARGET, "connected without TLS details", NULL);
 		if (fl & FL_SEND)
