@@ -182,7 +182,6 @@ static void finish(struct many *m, struct slot *s, srecv_status st)
 	struct run *r = m->r;
 	const srecv_info *in = s->conn ? srecv_conn_info(s->conn) : NULL;
 	int code, sig = 0;
-	size_t used;
 
 	if (st == SRECV_ECANCELED)
 		sig = r->signo && *r->signo ? (int)*r->signo : SIGINT;
@@ -206,13 +205,8 @@ static void finish(struct many *m, struct slot *s, srecv_status st)
 		code = 128 + sig;
 	}
 	if (s->sink_open) {
-		if (code == 0 && sink_commit(&s->sink, r->err, sizeof(r->err)) != 0)
+		if (sink_finish(&s->sink, code == 0, r->err, sizeof(r->err)) < 0)
 			code = SRECV_EOUTPUT;
-		used = strlen(r->err);
-		if (code != 0 && sink_abort(&s->sink))
-			snprintf(r->err + used, sizeof(r->err) - used, "; %llu byte%s kept in %s",
-				 (unsigned long long)s->sink.written,
-				 s->sink.written == 1 ? "" : "s", s->sink.part);
 		sink_free(&s->sink);
 		s->sink_open = 0;
 	}

@@ -679,13 +679,8 @@ int run_finish(struct run *r, srecv_status st)
 		r->quiet_fail = 0;
 	}
 	if (r->sink_open) {
-		if (code == 0 && sink_commit(&r->sink, r->err, sizeof(r->err)) != 0)
+		if (sink_finish(&r->sink, code == 0, r->err, sizeof(r->err)) < 0)
 			code = SRECV_EOUTPUT;
-		used = strlen(r->err);
-		if (code != 0 && sink_abort(&r->sink))
-			snprintf(r->err + used, sizeof(r->err) - used, "; %llu byte%s kept in %s",
-				 (unsigned long long)r->sink.written, r->sink.written == 1 ? "" : "s",
-				 r->sink.part);
 	}
 	if (r->o.verbose && in != NULL && in->connected)
 		report_summary(stderr, in->bytes_received,

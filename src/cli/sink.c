@@ -377,3 +377,16 @@ void sink_free(struct sink *s)
 	s->device = 0;
 	s->fd = -1;
 }
+
+int sink_finish(struct sink *s, int success, char *err, size_t errlen)
+{
+	size_t used;
+
+	if (success && sink_commit(s, err, errlen) == 0)
+		return 0;
+	used = strlen(err);
+	if (sink_abort(s) && used < errlen)
+		snprintf(err + used, errlen - used, "; %llu byte%s kept in %s",
+			 (unsigned long long)s->written, s->written == 1 ? "" : "s", s->part);
+	return success ? -1 : 1;
+}

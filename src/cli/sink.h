@@ -64,6 +64,11 @@ int sink_commit(struct sink *s, char *err, size_t errlen);
  * otherwise (only while its name still leads to it). Returns 1 when a .part
  * file was kept. */
 int sink_abort(struct sink *s);
+/* The end of a run's output: success commits (a failed commit keeps the
+ * .part file, as a failure does); a failure aborts. When a .part file is
+ * kept, err (the failure's words) gains "; N bytes kept in FILE.part".
+ * 0 committed, -1 the commit failed (err says why), 1 aborted. */
+int sink_finish(struct sink *s, int success, char *err, size_t errlen);
 /* Release everything; after commit or abort, or instead of them. */
 void sink_free(struct sink *s);
 
