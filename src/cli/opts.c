@@ -197,6 +197,22 @@ int cli_fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+long cli_whole(const char *s, const char *end, long max)
+{
+	long v = 0;
+
+	if (s == end)
+		return -1;
+	for (; s < end; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (v > max)
+			return -1;
+	}
+	return v;
+}
+
 /* The long name of an option value (for messages), NULL if none. */
 static const char *long_name(int val)
 {
@@ -632,12 +648,9 @@ static const char *tls_only_name(int c)
 /* --min-days N: whole days, 0 (off) to 36500 (what the library takes). */
 static int parse_min_days(const char *s, int *out, char *err, size_t errlen)
 {
-	long v = 0;
-	const char *p = s;
+	long v = cli_whole(s, s + strlen(s), 36500);
 
-	for (; *p >= '0' && *p <= '9' && v <= 36500; p++)
-		v = v * 10 + (*p - '0');
-	if (p == s || *p != '\0' || v > 36500)
+	if (v < 0)
 		return cli_fail(err, errlen, "--min-days: '%s' is not a number of days from 0 to 36500",
 			    s);
 	*out = (int)v;
@@ -647,12 +660,9 @@ static int parse_min_days(const char *s, int *out, char *err, size_t errlen)
 /* --retry N: 0 to 1000 tries more. */
 static int parse_retry(const char *s, long *out, char *err, size_t errlen)
 {
-	long v = 0;
-	const char *p = s;
+	long v = cli_whole(s, s + strlen(s), 1000);
 
-	for (; *p >= '0' && *p <= '9' && v <= 1000; p++)
-		v = v * 10 + (*p - '0');
-	if (p == s || *p != '\0' || v > 1000)
+	if (v < 0)
 		return cli_fail(err, errlen, "--retry: '%s' is not a number from 0 to 1000", s);
 	*out = v;
 	return 0;

@@ -16,6 +16,9 @@
  * src/cli; returns -1, what they return on failure. */
 int cli_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The decimal number s..end (digits only: no sign, space or strtol
+ * surprises), or -1 when empty, not digits, or past max. */
+long cli_whole(const char *s, const char *end, long max);
 
 struct reach;
 

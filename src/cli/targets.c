@@ -14,26 +14,9 @@
 
 #include "targets.h"
 
-/* Decimal digits only, no sign, no strtol surprises; -1 past max. */
-static long whole(const char *s, const char *end, long max)
-{
-	long v = 0;
-
-	if (s == end)
-		return -1;
-	for (; s < end; s++) {
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		v = v * 10 + (*s - '0');
-		if (v > max)
-			return -1;
-	}
-	return v;
-}
-
 int targets_parse_parallel(const char *s, long *v, char *err, size_t errlen)
 {
-	long n = whole(s, s + strlen(s), 1000000);
+	long n = cli_whole(s, s + strlen(s), 1000000);
 
 	if (n < 1)
 		return cli_fail(err, errlen, "-P: invalid count '%s' (1-1000000 connections)", s);
@@ -45,7 +28,7 @@ int targets_parse_rate(const char *s, long *milli, char *err, size_t errlen)
 {
 	const char *dot = strchr(s, '.');
 	const char *end = dot ? dot : s + strlen(s);
-	long n = whole(s, end, 1000000), frac = 0;
+	long n = cli_whole(s, end, 1000000), frac = 0;
 	int digits = 0;
 
 	if (dot != NULL) {
@@ -66,8 +49,8 @@ int targets_parse_rate(const char *s, long *milli, char *err, size_t errlen)
 int targets_parse_shard(const char *s, long *k, long *n, char *err, size_t errlen)
 {
 	const char *slash = strchr(s, '/');
-	long kv = slash ? whole(s, slash, 1000000000L) : -1;
-	long nv = slash ? whole(slash + 1, slash + 1 + strlen(slash + 1), 1000000000L) : -1;
+	long kv = slash ? cli_whole(s, slash, 1000000000L) : -1;
+	long nv = slash ? cli_whole(slash + 1, slash + 1 + strlen(slash + 1), 1000000000L) : -1;
 
 	if (kv < 1 || nv < 1 || kv > nv)
 		return cli_fail(err, errlen, "--shard: invalid shard '%s' (K/N with 1 <= K <= N)", s);
