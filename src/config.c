@@ -4,6 +4,7 @@
  * settings, read and validated once in their setters, are tls_config.c's;
  * no network I/O and no OpenSSL here.
  */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -12,6 +13,14 @@
 #include <sys/un.h>
 
 #include "srecv_int.h"
+
+void sr_wipe_free(char *secret)
+{
+	if (secret != NULL) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+}
 
 const char *srecv_version(void)
 {

@@ -17,21 +17,13 @@
 #define CRED_MAX 255 /* RFC 1929 2: ULEN and PLEN are one octet */
 #define HOST_MAX 253 /* the longest DNS name in text */
 
-static void wipe_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 void sr_proxy_free(struct sr_proxy *p)
 {
 	if (p == NULL)
 		return;
 	free(p->host);
-	wipe_free(p->user);
-	wipe_free(p->pass);
+	sr_wipe_free(p->user);
+	sr_wipe_free(p->pass);
 	free(p->url);
 	free(p->label);
 	free(p);

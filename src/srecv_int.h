@@ -82,6 +82,9 @@ struct sr_proxy {
 	char *label; /* owned: "host:port" ("[::1]:1080") for messages */
 };
 void sr_proxy_free(struct sr_proxy *p);
+/* Frees a secret string (passphrase, proxy credential) after clearing it
+ * with explicit_bzero(3), which is not optimised away; NULL is fine. */
+void sr_wipe_free(char *secret);
 
 /* resolve_cache.c: getaddrinfo's answers by exact HOST and PORT (dial.c). */
 struct sr_rcache *sr_rcache_new(void); /* NULL when out of memory */

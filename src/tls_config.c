@@ -33,15 +33,6 @@ const char *srecv_openssl_build_version(void)
 	return OPENSSL_VERSION_TEXT;
 }
 
-/* A secret leaves no copy in freed memory (OPENSSL_cleanse(3) is not
- * optimised away as a memset before free may be). */
-static void wipe_free(char *secret)
-{
-	if (secret != NULL)
-		OPENSSL_cleanse(secret, strlen(secret));
-	free(secret);
-}
-
 void sr_tls_config_free(srecv_config *cfg)
 {
 	struct sr_tls_config *t = cfg->tlscfg;
@@ -55,7 +46,7 @@ void sr_tls_config_free(srecv_config *cfg)
 	free(t->ca_path);
 	free(t->ciphers);
 	free(t->ciphers13);
-	wipe_free(t->key_pass);
+	sr_wipe_free(t->key_pass);
 	free(t);
 	cfg->tlscfg = NULL;
 }
@@ -497,7 +488,7 @@ srecv_status srecv_config_set_key_passphrase(srecv_config *cfg, const char *pass
 		sr_cfg_seterr(cfg, "out of memory");
 		return SRECV_EINTERNAL;
 	}
-	wipe_free(t->key_pass);
+	sr_wipe_free(t->key_pass);
 	t->key_pass = copy;
 	return SRECV_OK;
 }
