@@ -355,12 +355,6 @@ int main(int argc, char **argv)
 	struct run r;
 	int code;
 
-	/* A process that exits when done: no OpenSSL clean-up at exit, and
-	 * OpenSSL's error text loaded only for an error that quotes it. */
-	if (srecv_global_init(SRECV_INIT_NO_EXIT_CLEANUP | SRECV_INIT_LAZY_ERROR_TEXT) != SRECV_OK) {
-		fputs("srecv: internal error: OpenSSL failed to start\n", stderr);
-		return SRECV_EINTERNAL;
-	}
 	sink_reserve_std_fds();
 	run_init(&r, &got_signal);
 	r.timed_out = &timed_out;

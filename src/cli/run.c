@@ -322,6 +322,12 @@ int run_prepare(struct run *r, int argc, char **argv, int cancel_fd)
 	}
 	if (r->o.version)
 		return RUN_VERSION;
+	/* A TLS run starts OpenSSL as a process that exits when done: no
+	 * clean-up at exit, error text loaded only for an error that quotes
+	 * it. A plain run never starts OpenSSL (nor reads its config). */
+	if (r->o.tls && srecv_global_init(SRECV_INIT_NO_EXIT_CLEANUP | SRECV_INIT_LAZY_ERROR_TEXT) !=
+				SRECV_OK)
+		return fail(r, SRECV_EINTERNAL, "internal error: OpenSSL failed to start");
 	if (r->parsed != NULL && r->parsed(r) != 0)
 		return fail(r, SRECV_EINTERNAL, "internal error: cannot set up --max-time: %s",
 			    strerror(errno));
